@@ -1,0 +1,140 @@
+/**
+ * The upstream port: what the gateway needs from the Seedance 2.0 asset APIs, in domain terms.
+ *
+ * Resolvers and the status watcher depend on this interface only. The undici client
+ * (`client.ts`) implements it over the REST contract in `mocks/openapi.yaml`; the simulator's
+ * in-memory state (`src/simulator/state.ts`) implements it directly, so tests can use either.
+ * Nothing here knows about HTTP or GraphQL.
+ */
+
+/** Upstream `GroupType`: `AIGC` is a virtual avatar, `LivenessFace` a verified real person. */
+export type AvatarKind = 'VIRTUAL' | 'REAL';
+export type AssetType = 'IMAGE' | 'VIDEO' | 'AUDIO';
+export type AssetStatus = 'PROCESSING' | 'ACTIVE' | 'FAILED';
+
+export const FINAL_STATUSES: ReadonlySet<AssetStatus> = new Set(['ACTIVE', 'FAILED']);
+
+export interface Group {
+  id: string;
+  /** Upstream may omit it for real-person groups; the caller decides the fallback. */
+  name: string | null;
+  description: string | null;
+  kind: AvatarKind;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+export interface AssetFailure {
+  code: string;
+  message: string;
+}
+
+export interface Asset {
+  id: string;
+  groupId: string;
+  name: string | null;
+  type: AssetType;
+  status: AssetStatus;
+  /** Set when `status` is `FAILED`. */
+  failure: AssetFailure | null;
+  /** Signed URL of the stored copy; it changes on every read and expires (12 h upstream). */
+  previewUrl: string | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  /** 1-based. */
+  page: number;
+  pageSize: number;
+}
+
+/** Per-call options: whose credential, which routing model, and when to give up. */
+export interface CallOptions {
+  /** The upstream API key, sent as `Authorization: Bearer <credential>`. Never logged. */
+  credential: string;
+  /** The upstream `model` routing field; the client's configured default when absent. */
+  model?: string;
+  signal?: AbortSignal;
+}
+
+export interface GroupQuery {
+  nameContains?: string;
+  ids?: string[];
+  kind?: AvatarKind;
+  page: number;
+  pageSize: number;
+}
+
+export interface AssetQuery {
+  /** At most 100 per call upstream. */
+  groupIds?: string[];
+  kind?: AvatarKind;
+  statuses?: AssetStatus[];
+  types?: AssetType[];
+  nameContains?: string;
+  page: number;
+  pageSize: number;
+}
+
+export interface NewGroup {
+  name: string;
+  description?: string;
+}
+
+export interface NewAsset {
+  groupId: string;
+  url: string;
+  type: AssetType;
+  name?: string;
+}
+
+export interface VerificationSession {
+  /** The upstream `BytedToken`. */
+  token: string;
+  /** The H5 liveness page the person opens on a phone. Single use. */
+  h5Link: string;
+}
+
+/** The result of exchanging a token: still pending, or the verified person's group. */
+export type VerificationResult = { status: 'PENDING' } | { status: 'VERIFIED'; groupId: string };
+
+export interface Upstream {
+  /** ① CreateAssetGroup. Creates a VIRTUAL group; returns its id. Not retried. */
+  createGroup(opts: CallOptions, input: NewGroup): Promise<{ id: string }>;
+  /** ② ListAssetGroups. */
+  listGroups(opts: CallOptions, query: GroupQuery): Promise<Page<Group>>;
+  /** ③ GetAssetGroup. Rejects with `NOT_FOUND` when absent. */
+  getGroup(opts: CallOptions, id: string): Promise<Group>;
+  /** ④ UpdateAssetGroup. */
+  updateGroup(
+    opts: CallOptions,
+    id: string,
+    patch: { name?: string; description?: string },
+  ): Promise<void>;
+  /** ⑤ DeleteAssetGroup. Deletes the group's assets too. */
+  deleteGroup(opts: CallOptions, id: string): Promise<void>;
+  /** ⑥ CreateAsset. The asset starts `PROCESSING`. Not retried. */
+  createAsset(opts: CallOptions, input: NewAsset): Promise<{ id: string }>;
+  /** ⑦ ListAssets. */
+  listAssets(opts: CallOptions, query: AssetQuery): Promise<Page<Asset>>;
+  /** ⑧ GetAsset. Rejects with `NOT_FOUND` when absent. */
+  getAsset(opts: CallOptions, id: string): Promise<Asset>;
+  /** ⑨ UpdateAsset (only the name can change). */
+  updateAsset(opts: CallOptions, id: string, patch: { name: string }): Promise<void>;
+  /** ⑩ DeleteAsset. */
+  deleteAsset(opts: CallOptions, id: string): Promise<void>;
+  /** ⑪ Start an H5 liveness session. Not retried. */
+  startVerification(
+    opts: CallOptions,
+    input: { callbackUrl: string; language?: 'zh' | 'en' | 'zh-Hant' },
+  ): Promise<VerificationSession>;
+  /**
+   * ⑫ Exchange a token for the real-person group. Resolves `PENDING` while the person has not
+   * finished; rejects with `VERIFICATION_EXPIRED`, `VERIFICATION_USED`, `VERIFICATION_FAILED`
+   * or `NOT_FOUND` otherwise.
+   */
+  completeVerification(opts: CallOptions, token: string): Promise<VerificationResult>;
+}
