@@ -1,0 +1,588 @@
+/**
+ * The simulator's HTTP face: the REST contract of `mocks/openapi.yaml` (the twelve Ark-style
+ * interfaces) over a `SimulatorState`, plus the small H5 liveness page that real-person sessions
+ * link to. The gateway's real upstream client talks to it exactly as it would to the upstream, so
+ * the embedded default exercises the same code path as production; a test runs it behind Prism's
+ * validating proxy so its answers cannot drift from the contract.
+ *
+ * `createSimulatorHandler` returns a plain `node:http` request handler, to mount on any server
+ * (the gateway mounts it under `/simulator`); `startSimulator` runs it on a port of its own.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UpstreamError, type UpstreamErrorCode } from '../upstream/errors.js';
+import type {
+  Asset,
+  AssetStatus,
+  AssetType,
+  AvatarKind,
+  CallOptions,
+  Group,
+} from '../upstream/port.js';
+import type { SimulatorState } from './state.js';
+
+const MODELS = new Set(['doubao-seedance-2-0-260128', 'doubao-seedance-2-0-fast-260128']);
+const MAX_BODY_BYTES = 1 << 20;
+
+const KIND_TO_WIRE: Record<AvatarKind, string> = { VIRTUAL: 'AIGC', REAL: 'LivenessFace' };
+const WIRE_TO_KIND: Record<string, AvatarKind> = { AIGC: 'VIRTUAL', LivenessFace: 'REAL' };
+const TYPE_TO_WIRE: Record<AssetType, string> = { IMAGE: 'Image', VIDEO: 'Video', AUDIO: 'Audio' };
+const WIRE_TO_TYPE: Record<string, AssetType> = { Image: 'IMAGE', Video: 'VIDEO', Audio: 'AUDIO' };
+const STATUS_TO_WIRE: Record<AssetStatus, string> = {
+  PROCESSING: 'Processing',
+  ACTIVE: 'Active',
+  FAILED: 'Failed',
+};
+const WIRE_TO_STATUS: Record<string, AssetStatus> = {
+  Processing: 'PROCESSING',
+  Active: 'ACTIVE',
+  Failed: 'FAILED',
+};
+
+/** How each upstream error code answers on the wire, when the state gave no upstream code. */
+const ERROR_WIRE: Record<UpstreamErrorCode, { status: number; code: string }> = {
+  NOT_FOUND: { status: 404, code: 'NotFound' },
+  UNAUTHENTICATED: { status: 401, code: 'Unauthorized' },
+  FORBIDDEN: { status: 403, code: 'AccessDenied' },
+  BAD_REQUEST: { status: 400, code: 'InvalidParameter' },
+  RATE_LIMITED: { status: 429, code: 'Throttling' },
+  UPSTREAM_UNAVAILABLE: { status: 500, code: 'InternalError' },
+  UPSTREAM_TIMEOUT: { status: 500, code: 'InternalError' },
+  UPSTREAM_BAD_RESPONSE: { status: 500, code: 'InternalError' },
+  VERIFICATION_EXPIRED: { status: 400, code: 'InvalidParameter.BytedTokenExpired' },
+  VERIFICATION_USED: { status: 400, code: 'InvalidParameter.BytedTokenUsed' },
+  VERIFICATION_FAILED: { status: 400, code: 'InvalidParameter.VerificationFailed' },
+};
+
+type Json = Record<string, unknown>;
+
+interface Call {
+  opts: CallOptions;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: Json;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  action: string;
+  run(state: SimulatorState, call: Call): Promise<Json>;
+}
+
+/** The twelve interfaces, in contract order. */
+const ROUTES: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/v1\/private-avatar\/groups$/,
+    action: 'CreateAssetGroup',
+    async run(state, { opts, body }) {
+      requireFields(body, ['Name']);
+      if (body.GroupType !== undefined && body.GroupType !== 'AIGC') {
+        throw invalid('GroupType', 'Only AIGC groups can be created.');
+      }
+      const { id } = await state.createGroup(opts, {
+        name: str(body, 'Name'),
+        description: optStr(body, 'Description'),
+      });
+      return { Id: id };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/private-avatar\/groups\/list$/,
+    action: 'ListAssetGroups',
+    async run(state, { opts, body }) {
+      const filter = obj(body, 'Filter');
+      const page = await state.listGroups(opts, {
+        nameContains: optStr(filter, 'Name'),
+        ids: optStrings(filter, 'GroupIds'),
+        kind: optEnum(filter, 'GroupType', WIRE_TO_KIND),
+        ...paging(body),
+      });
+      return {
+        Total: page.total,
+        PageNumber: page.page,
+        PageSize: page.pageSize,
+        Items: page.items.map(groupToWire),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/private-avatar\/groups\/(?<id>[^/]+)$/,
+    action: 'GetAssetGroup',
+    async run(state, { opts, params }) {
+      return groupToWire(await state.getGroup(opts, params.id!));
+    },
+  },
+  {
+    method: 'PATCH',
+    pattern: /^\/v1\/private-avatar\/groups\/(?<id>[^/]+)$/,
+    action: 'UpdateAssetGroup',
+    async run(state, { opts, params, body }) {
+      requireFields(body, ['Id']);
+      if (body.Id !== params.id) throw invalid('Id', 'Id must equal the path id.');
+      await state.updateGroup(opts, params.id!, {
+        name: optStr(body, 'Name'),
+        description: optStr(body, 'Description'),
+      });
+      return { Id: params.id };
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v1\/private-avatar\/groups\/(?<id>[^/]+)$/,
+    action: 'DeleteAssetGroup',
+    async run(state, { opts, params }) {
+      await state.deleteGroup(opts, params.id!);
+      return {};
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/private-avatar\/assets$/,
+    action: 'CreateAsset',
+    async run(state, { opts, body }) {
+      requireFields(body, ['GroupId', 'URL', 'AssetType']);
+      const type = optEnum(body, 'AssetType', WIRE_TO_TYPE)!;
+      const { id } = await state.createAsset(opts, {
+        groupId: str(body, 'GroupId'),
+        url: str(body, 'URL'),
+        type,
+        name: optStr(body, 'Name'),
+      });
+      return { Id: id };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/private-avatar\/assets\/list$/,
+    action: 'ListAssets',
+    async run(state, { opts, body }) {
+      const filter = obj(body, 'Filter');
+      const statuses = optStrings(filter, 'Statuses')?.map((status) => {
+        const domain = WIRE_TO_STATUS[status];
+        if (!domain) throw invalid('Filter.Statuses', `Unknown status ${status}.`);
+        return domain;
+      });
+      const page = await state.listAssets(opts, {
+        groupIds: optStrings(filter, 'GroupIds'),
+        kind: optEnum(filter, 'GroupType', WIRE_TO_KIND),
+        statuses,
+        nameContains: optStr(filter, 'Name'),
+        ...paging(body),
+      });
+      return {
+        Total: page.total,
+        PageNumber: page.page,
+        PageSize: page.pageSize,
+        Items: page.items.map(assetToWire),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/private-avatar\/assets\/(?<id>[^/]+)$/,
+    action: 'GetAsset',
+    async run(state, { opts, params }) {
+      return assetToWire(await state.getAsset(opts, params.id!));
+    },
+  },
+  {
+    method: 'PATCH',
+    pattern: /^\/v1\/private-avatar\/assets\/(?<id>[^/]+)$/,
+    action: 'UpdateAsset',
+    async run(state, { opts, params, body }) {
+      requireFields(body, ['Id']);
+      if (body.Id !== params.id) throw invalid('Id', 'Id must equal the path id.');
+      const name = optStr(body, 'Name');
+      if (name !== undefined) await state.updateAsset(opts, params.id!, { name });
+      else await state.getAsset(opts, params.id!);
+      return {};
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/v1\/private-avatar\/assets\/(?<id>[^/]+)$/,
+    action: 'DeleteAsset',
+    async run(state, { opts, params }) {
+      await state.deleteAsset(opts, params.id!);
+      return {};
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/real-avatar\/auth\/session$/,
+    action: 'CreateVisualValidateSession',
+    async run(state, { opts, body }) {
+      requireFields(body, ['CallbackURL']);
+      const language = optStr(body, 'Lng');
+      if (language !== undefined && !['zh', 'en', 'zh-Hant'].includes(language)) {
+        throw invalid('Lng', 'Lng must be zh, en or zh-Hant.');
+      }
+      const callbackUrl = str(body, 'CallbackURL');
+      const session = await state.startVerification(opts, {
+        callbackUrl,
+        language: language as 'zh' | 'en' | 'zh-Hant' | undefined,
+      });
+      return { BytedToken: session.token, H5Link: session.h5Link, CallbackURL: callbackUrl };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/real-avatar\/groups\/from-token$/,
+    action: 'GetVisualValidateResult',
+    async run(state, { opts, body }) {
+      requireFields(body, ['BytedToken']);
+      const result = await state.completeVerification(opts, str(body, 'BytedToken'));
+      return { GroupId: result.status === 'VERIFIED' ? result.groupId : '' };
+    },
+  },
+];
+
+export interface SimulatorHandlerOptions {
+  /**
+   * Path the handler is mounted under; requests outside it are not handled.
+   * @default ''
+   */
+  basePath?: string;
+}
+
+/**
+ * A request handler serving the contract over `state`. Returns `false` (and leaves the response
+ * alone) for requests outside `basePath`, so it can share a server with other handlers.
+ */
+export function createSimulatorHandler(
+  state: SimulatorState,
+  options: SimulatorHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    if (basePath && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
+      return false;
+    }
+    const path = url.pathname.slice(basePath.length) || '/';
+    void handle(state, req, res, path, url.searchParams).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, envelope('Unknown', errorBody(error)));
+      else res.destroy();
+    });
+    return true;
+  };
+}
+
+export interface RunningSimulator {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Runs the simulator on its own HTTP server. */
+export async function startSimulator(
+  state: SimulatorState,
+  { port = 0, host = '127.0.0.1' }: { port?: number; host?: string } = {},
+): Promise<RunningSimulator> {
+  const handler = createSimulatorHandler(state);
+  const server = createServer((req, res) => void handler(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(
+  state: SimulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+): Promise<void> {
+  if (path === '/h5/verify') return handleH5(state, req, res, query);
+  if (path.startsWith('/files/')) return sendPreview(res, decodeURIComponent(path.slice(7)));
+
+  const method = req.method ?? 'GET';
+  let matched: { route: Route; params: Record<string, string> } | undefined;
+  let pathMatched = false;
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    pathMatched = true;
+    if (route.method === method) {
+      matched = { route, params: { ...match.groups } };
+      break;
+    }
+  }
+  if (!matched) {
+    const [status, code] = pathMatched ? [405, 'MethodNotAllowed'] : [404, 'NotFound.Route'];
+    return sendJson(res, status, envelope('Unknown', { Code: code, Message: `${method} ${path}` }));
+  }
+
+  const { route, params } = matched;
+  try {
+    const credential = bearer(req.headers.authorization);
+    if (!credential) {
+      throw new UpstreamError('UNAUTHENTICATED', 'Invalid or missing API key.');
+    }
+    const body = method === 'POST' || method === 'PATCH' ? await readJson(req) : {};
+    const model = method === 'POST' || method === 'PATCH' ? body.model : query.get('model');
+    if (model === undefined || model === null) throw missing('model');
+    if (typeof model !== 'string' || !MODELS.has(model)) {
+      throw invalid('model', `model must be one of ${[...MODELS].join(', ')}.`);
+    }
+    const result = await route.run(state, { opts: { credential, model }, params, query, body });
+    sendJson(res, 200, { ...envelope(route.action), Result: result });
+  } catch (error) {
+    const { status, body } = wireError(error);
+    sendJson(res, status, envelope(route.action, body));
+  }
+}
+
+/** The simulated H5 liveness page: one click passes (or fails) the check. */
+async function handleH5(
+  state: SimulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+): Promise<void> {
+  if (req.method === 'POST') {
+    const form = new URLSearchParams(await readText(req));
+    const token = form.get('token') ?? '';
+    const outcome = form.get('outcome') === 'fail' ? 'fail' : 'pass';
+    try {
+      const { callbackUrl } = state.completeLiveness(token, outcome);
+      res.writeHead(303, { location: callbackUrl, 'cache-control': 'no-store' }).end();
+    } catch (error) {
+      const message = error instanceof UpstreamError ? error.message : 'The check failed.';
+      sendHtml(res, 400, page('Verification not possible', `<p>${escapeHtml(message)}</p>`));
+    }
+    return;
+  }
+  const token = query.get('token') ?? '';
+  sendHtml(
+    res,
+    200,
+    page(
+      'Simulated liveness check',
+      `<p>This page stands in for the upstream's H5 liveness check. In the real flow the person
+      logs in on a phone and films their face.</p>
+      <form method="post">
+        <input type="hidden" name="token" value="${escapeHtml(token)}">
+        <button type="submit" name="outcome" value="pass" id="pass">I am this person: pass the check</button>
+        <button type="submit" name="outcome" value="fail" id="fail">Fail the check</button>
+      </form>`,
+    ),
+  );
+}
+
+/** Preview URLs point here: a placeholder picture standing in for the stored copy. */
+function sendPreview(res: ServerResponse, id: string): void {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">
+<rect width="320" height="180" fill="#dde3ea"/><text x="160" y="95" font-family="sans-serif"
+font-size="13" text-anchor="middle" fill="#334">${escapeHtml(id)}</text></svg>`;
+  res.writeHead(200, { 'content-type': 'image/svg+xml', 'content-length': Buffer.byteLength(svg) });
+  res.end(svg);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}
+button{display:block;width:100%;margin:.75rem 0;padding:.9rem;font-size:1rem}</style>
+</head><body><h1>${title}</h1>${body}</body></html>`;
+}
+
+function envelope(action: string, error?: { Code: string; Message: string }): Json {
+  const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return {
+    ResponseMetadata: {
+      RequestId: stamp + randomBytes(10).toString('hex').toUpperCase(),
+      Action: action,
+      Version: '2024-01-01',
+      Service: 'ark',
+      Region: 'cn-beijing',
+      ...(error ? { Error: error } : {}),
+    },
+  };
+}
+
+function wireError(error: unknown): { status: number; body: { Code: string; Message: string } } {
+  if (!(error instanceof UpstreamError)) {
+    return { status: 500, body: errorBody(error) };
+  }
+  const wire = ERROR_WIRE[error.code];
+  return {
+    status: wire.status,
+    body: { Code: error.upstreamCode ?? wire.code, Message: error.message },
+  };
+}
+
+function errorBody(error: unknown): { Code: string; Message: string } {
+  void error;
+  return { Code: 'InternalError', Message: 'The request failed due to an internal error.' };
+}
+
+function groupToWire(group: Group): Json {
+  return {
+    Id: group.id,
+    Name: group.name ?? '',
+    Description: group.description ?? '',
+    GroupType: KIND_TO_WIRE[group.kind],
+    ProjectName: 'default',
+    ...(group.createdAt ? { CreateTime: isoSeconds(group.createdAt) } : {}),
+    ...(group.updatedAt ? { UpdateTime: isoSeconds(group.updatedAt) } : {}),
+  };
+}
+
+function assetToWire(asset: Asset): Json {
+  return {
+    Id: asset.id,
+    ...(asset.name !== null ? { Name: asset.name } : {}),
+    ...(asset.previewUrl ? { URL: asset.previewUrl } : {}),
+    AssetType: TYPE_TO_WIRE[asset.type],
+    GroupId: asset.groupId,
+    Status: STATUS_TO_WIRE[asset.status],
+    ...(asset.failure
+      ? { Error: { Code: asset.failure.code, Message: asset.failure.message } }
+      : {}),
+    ProjectName: 'default',
+    ...(asset.createdAt ? { CreateTime: isoSeconds(asset.createdAt) } : {}),
+    ...(asset.updatedAt ? { UpdateTime: isoSeconds(asset.updatedAt) } : {}),
+  };
+}
+
+function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match ? match[1]! : null;
+}
+
+function paging(body: Json): { page: number; pageSize: number } {
+  const page = body.PageNumber ?? 1;
+  const pageSize = body.PageSize ?? 10;
+  if (!Number.isInteger(page) || (page as number) < 1)
+    throw invalid('PageNumber', 'PageNumber must be an integer of at least 1.');
+  if (!Number.isInteger(pageSize) || (pageSize as number) < 1 || (pageSize as number) > 100) {
+    throw invalid('PageSize', 'PageSize must be an integer from 1 to 100.');
+  }
+  return { page: page as number, pageSize: pageSize as number };
+}
+
+function requireFields(body: Json, fields: string[]): void {
+  for (const field of fields) {
+    if (body[field] === undefined || body[field] === null || body[field] === '')
+      throw missing(field);
+  }
+}
+
+function str(body: Json, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
+  return value;
+}
+
+function optStr(body: Json, field: string): string | undefined {
+  return body[field] === undefined ? undefined : str(body, field);
+}
+
+function optStrings(body: Json, field: string): string[] | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw invalid(field, `${field} must be an array of strings.`);
+  }
+  return value as string[];
+}
+
+function optEnum<T>(body: Json, field: string, values: Record<string, T>): T | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  const mapped = typeof value === 'string' ? values[value] : undefined;
+  if (mapped === undefined) {
+    throw invalid(field, `${field} must be one of ${Object.keys(values).join(', ')}.`);
+  }
+  return mapped;
+}
+
+function obj(body: Json, field: string): Json {
+  const value = body[field];
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(field, `${field} must be an object.`);
+  }
+  return value as Json;
+}
+
+function missing(field: string): UpstreamError {
+  return new UpstreamError('BAD_REQUEST', `The required parameter ${field} is missing.`, {
+    upstreamCode: `MissingParameter.${field}`,
+  });
+}
+
+function invalid(field: string, message: string): UpstreamError {
+  return new UpstreamError('BAD_REQUEST', message, {
+    upstreamCode: `InvalidParameter.${field}`,
+  });
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw invalid('Body', 'The request body is too large.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: IncomingMessage): Promise<Json> {
+  const text = await readText(req);
+  if (text.trim() === '') throw missing('Body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('Body', 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalid('Body', 'The request body must be a JSON object.');
+  }
+  return parsed as Json;
+}
+
+function sendJson(res: ServerResponse, status: number, body: Json): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...(status === 429 ? { 'retry-after': '1' } : {}),
+  });
+  res.end(text);
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(html),
+    'cache-control': 'no-store',
+  });
+  res.end(html);
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
