@@ -1,0 +1,63 @@
+/**
+ * docker-compose.yml cannot be run here (no Docker engine), so it is validated by the real
+ * docker-compose, and its wiring is checked: the gateway points at the Prism service, which
+ * serves this repository's contract.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+async function composeConfig(dir: string): Promise<{ ok: boolean; output: string }> {
+  try {
+    const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      cwd: dir,
+    });
+    return { ok: true, output: stdout };
+  } catch (error) {
+    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
+    return { ok: false, output: stderr + stdout };
+  }
+}
+
+describe('docker-compose.yml', () => {
+  it('is valid for docker-compose', async () => {
+    const result = await composeConfig(root);
+    expect(result.output).not.toMatch(/error/i);
+    expect(result.ok).toBe(true);
+  });
+
+  it('points the gateway at the Prism service serving mocks/openapi.yaml', async () => {
+    const compose = parse(await readFile(path.join(root, 'docker-compose.yml'), 'utf8'));
+    const gateway = compose.services.gateway;
+    const prism = compose.services.prism;
+    expect(gateway.build).toBe('.');
+    expect(gateway.environment.UPSTREAM_URL).toBe('http://prism:4010');
+    expect(gateway.environment.HOST).toBe('0.0.0.0');
+    expect(prism.image).toBe('stoplight/prism:5.14.2');
+    expect(prism.volumes).toContain('./mocks:/contract:ro');
+    expect(prism.command).toContain('/contract/openapi.yaml');
+  });
+
+  it('is refused by the validator when broken (the check can fail)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'compose-'));
+    try {
+      const broken = (await readFile(path.join(root, 'docker-compose.yml'), 'utf8')).replace(
+        "ports:\n      - '4000:4000'",
+        'ports: 4000',
+      );
+      await writeFile(path.join(dir, 'docker-compose.yml'), broken);
+      const result = await composeConfig(dir);
+      expect(result.ok).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
