@@ -213,7 +213,7 @@ describe('the simulator behind Prism’s validating proxy', () => {
       body: JSON.stringify({ model: MODEL }),
     });
     expect(response.status).toBe(401);
-    expect((await response.json()).ResponseMetadata.Error.Code).toBe('Unauthorized');
+    expect(((await response.json()) as any).ResponseMetadata.Error.Code).toBe('Unauthorized');
   });
 
   it('refuses a model outside the enum and a missing required field, with the envelope', async () => {
@@ -223,12 +223,16 @@ describe('the simulator behind Prism’s validating proxy', () => {
       body: JSON.stringify({ model: 'gpt-4', Name: 'x' }),
     });
     expect(badModel.status).toBe(400);
-    expect((await badModel.json()).ResponseMetadata.Error.Code).toBe('InvalidParameter.model');
+    expect(((await badModel.json()) as any).ResponseMetadata.Error.Code).toBe(
+      'InvalidParameter.model',
+    );
     const noName = await fetch(`${simulator.url}/v1/private-avatar/groups`, {
       method: 'POST',
       headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
       body: JSON.stringify({ model: MODEL }),
     });
-    expect((await noName.json()).ResponseMetadata.Error.Code).toBe('MissingParameter.Name');
+    expect(((await noName.json()) as any).ResponseMetadata.Error.Code).toBe(
+      'MissingParameter.Name',
+    );
   });
 });

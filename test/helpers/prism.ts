@@ -2,8 +2,8 @@
  * Starts the real Prism binary from node_modules on a free loopback port and stops it after.
  *
  * `mock` serves mocks/openapi.yaml; `proxy` forwards to `upstream` and validates both directions
- * (with `errors: true`, a violation becomes an error answer). Every `[VALIDATOR]` line Prism
- * prints is collected in `violations`, so a test can assert there were none.
+ * (with `errors: true`, a violation becomes an error answer). Every `[VALIDATOR]` warning or
+ * error line Prism prints is collected in `violations`, so a test can assert there were none.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -25,7 +25,10 @@ export interface PrismOptions {
 
 export interface PrismServer {
   url: string;
-  /** `[VALIDATOR]` lines printed since start (or since the last `clearViolations`). */
+  /**
+   * `[VALIDATOR]` warning and error lines printed since start (or since the last
+   * `clearViolations`); Prism's `success` lines for valid requests are not violations.
+   */
   violations: string[];
   clearViolations(): void;
   stop(): Promise<void>;
@@ -45,6 +48,14 @@ export async function freePort(): Promise<number> {
 }
 
 const STRIP_ANSI = /\u001b\[[0-9;]*m/g;
+/** `[VALIDATOR] ✖  error     Violation: ...`: the level is the word after the symbol. */
+const VALIDATOR_LEVEL = /\[VALIDATOR\]\s+\S+\s+(\w+)/;
+
+/** True for a `[VALIDATOR]` line at level warning or error. */
+export function isViolationLine(line: string): boolean {
+  const level = VALIDATOR_LEVEL.exec(line)?.[1];
+  return level !== undefined && level !== 'success' && level !== 'info' && level !== 'debug';
+}
 
 export async function startPrism(options: PrismOptions = {}): Promise<PrismServer> {
   const mode = options.mode ?? 'mock';
@@ -67,20 +78,27 @@ export async function startPrism(options: PrismOptions = {}): Promise<PrismServe
       () => reject(new Error(`Prism did not start in 30 s:\n${output.join('')}`)),
       30_000,
     );
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString('utf8').replace(STRIP_ANSI, '');
-      output.push(text);
-      if (output.length > 200) output.shift();
-      for (const line of text.split('\n')) {
-        if (line.includes('[VALIDATOR]')) violations.push(line.trim());
-      }
-      if (text.includes('Prism is listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
+    // Output arrives in arbitrary chunks; only complete lines are inspected, per stream.
+    const follow = (stream: NodeJS.ReadableStream) => {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        output.push(chunk);
+        if (output.length > 200) output.shift();
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const raw of lines) {
+          const line = raw.replace(STRIP_ANSI, '');
+          if (isViolationLine(line)) violations.push(line.trim());
+          if (line.includes('Prism is listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        }
+      });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    follow(child.stdout!);
+    follow(child.stderr!);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`Prism exited with ${code}:\n${output.join('')}`));
