@@ -1,0 +1,104 @@
+/**
+ * `addAssets`: one `createAsset` per item, a few at a time, never retried (a create is not
+ * idempotent). Each item ends as a created asset or a failure with its own code, so one bad
+ * item never hides the others' results.
+ *
+ * Created assets are read back with `getAsset` (through the request's asset loader) so they
+ * carry upstream's timestamps and current status. When that read fails, the asset is still
+ * reported, built from the input as `PROCESSING` with no timestamps: creation succeeded, and
+ * losing its id would be worse than showing a slightly stale copy.
+ */
+import type { GatewayContext } from '../context.js';
+import { ERROR_CODES, fromUpstreamError, INTERNAL_ERROR_MESSAGE } from '../errors.js';
+import type { AddAssetsPayload } from '../schema/add-assets.payload.js';
+import type { AddAssetFailure } from '../schema/add-asset-failure.type.js';
+import type { Asset } from '../schema/asset.type.js';
+import { isUpstreamError } from '../upstream/errors.js';
+import type { CallOptions, NewAsset } from '../upstream/port.js';
+import { mapLimit } from '../util/map-limit.js';
+import { toAddAssetFailure, toAsset } from './mappers.js';
+
+/** How many `createAsset` calls one `addAssets` runs at once (upstream allows ~30 in flight). */
+export const ADD_ASSETS_CONCURRENCY = 4;
+
+type Outcome = { index: number; input: NewAsset } & (
+  { ok: true; id: string } | { ok: false; error: unknown }
+);
+
+export async function addAssets(
+  ctx: GatewayContext,
+  opts: CallOptions,
+  items: readonly NewAsset[],
+): Promise<AddAssetsPayload> {
+  const outcomes = await mapLimit(items, ADD_ASSETS_CONCURRENCY, async (input, index) => {
+    try {
+      const { id } = await ctx.upstream.createAsset(opts, input);
+      return { index, input, ok: true, id } satisfies Outcome;
+    } catch (error) {
+      return { index, input, ok: false, error } satisfies Outcome;
+    }
+  });
+
+  const created = outcomes.filter((o) => o.ok);
+  const assets = await Promise.all(
+    created.map(async ({ id, input }) => {
+      const read = await ctx.loaders.asset.load(id).catch((error: unknown) => {
+        ctx.logger.warn({ err: error, assetId: id }, 'could not read back a created asset');
+        return null;
+      });
+      return read ? toAsset(read) : processing(id, input);
+    }),
+  );
+  const failures = outcomes.filter((o) => !o.ok).map((o) => describeFailure(ctx, o));
+  return { assets, failures };
+}
+
+function processing(id: string, input: NewAsset): Asset {
+  return toAsset({
+    id,
+    groupId: input.groupId,
+    name: input.name ?? null,
+    type: input.type,
+    status: 'PROCESSING',
+    failure: null,
+    previewUrl: null,
+    createdAt: null,
+    updatedAt: null,
+  });
+}
+
+function describeFailure(
+  ctx: GatewayContext,
+  { index, input, error }: { index: number; input: NewAsset; error: unknown },
+): AddAssetFailure {
+  if (!isUpstreamError(error)) {
+    ctx.logger.error({ err: error, index }, 'unexpected error while creating an asset');
+    return toAddAssetFailure({
+      index,
+      url: input.url,
+      code: 'INTERNAL_SERVER_ERROR' satisfies (typeof ERROR_CODES)[number],
+      message: INTERNAL_ERROR_MESSAGE,
+    });
+  }
+  const upstream = {
+    upstreamCode: error.upstreamCode ?? null,
+    upstreamRequestId: error.requestId ?? null,
+  };
+  const mapped = fromUpstreamError(error);
+  if (error.outcomeUnknown) {
+    return toAddAssetFailure({
+      index,
+      url: input.url,
+      code: 'OUTCOME_UNKNOWN',
+      message: `The upstream did not confirm this item (${mapped.code}); the asset may have been created. List the group's assets before retrying it.`,
+      ...upstream,
+    });
+  }
+  return toAddAssetFailure({
+    index,
+    url: input.url,
+    code: mapped.code,
+    message: mapped.message,
+    ...upstream,
+  });
+}

@@ -1,0 +1,69 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { GatewayContext } from '../context.js';
+import { VerificationNotFoundError, VerificationPendingError } from '../errors.js';
+import { AssetGroup } from '../schema/asset-group.type.js';
+import { RealPersonVerification } from '../schema/real-person-verification.type.js';
+import { isUpstreamError } from '../upstream/errors.js';
+import { checkCallbackUrl, checkToken } from '../validation.js';
+import { toAssetGroup } from './mappers.js';
+
+@Resolver()
+export class VerificationResolver {
+  @Mutation(() => RealPersonVerification, {
+    description:
+      'Starts a real-person liveness check. Send the person to `h5Link`; afterwards their browser goes to `callbackUrl`.',
+  })
+  async startRealPersonVerification(
+    @Ctx() ctx: GatewayContext,
+    @Arg('callbackUrl', {
+      description:
+        'Where the liveness page sends the person when done: an absolute https URL (http only on localhost).',
+    })
+    callbackUrl: string,
+  ): Promise<RealPersonVerification> {
+    const opts = ctx.callOptions();
+    const url = checkCallbackUrl(callbackUrl, 'callbackUrl');
+    // Taken before the call, so the token never outlives the reported expiry.
+    const expiresAt = new Date(ctx.now().getTime() + ctx.verificationTtlSeconds * 1000);
+    const session = await ctx.upstream.startVerification(opts, { callbackUrl: url });
+    return Object.assign(new RealPersonVerification(), { ...session, expiresAt });
+  }
+
+  @Mutation(() => AssetGroup, {
+    description:
+      'Exchanges a verification token for the verified person’s REAL group, once. Fails with VERIFICATION_PENDING (try again shortly), VERIFICATION_EXPIRED, VERIFICATION_USED, VERIFICATION_FAILED or VERIFICATION_NOT_FOUND.',
+  })
+  async completeRealPersonVerification(
+    @Ctx() ctx: GatewayContext,
+    @Arg('token', { description: 'The `token` from `startRealPersonVerification`.' }) token: string,
+  ): Promise<AssetGroup> {
+    const opts = ctx.callOptions();
+    const result = await ctx.upstream
+      .completeVerification(opts, checkToken(token, 'token'))
+      .catch((error: unknown) => {
+        if (isUpstreamError(error) && error.code === 'NOT_FOUND') {
+          throw new VerificationNotFoundError(
+            { requestId: error.requestId ?? null, code: error.upstreamCode ?? null },
+            error,
+          );
+        }
+        throw error;
+      });
+    if (result.status === 'PENDING') throw new VerificationPendingError();
+    // The token is spent now: if the group cannot be read, still hand out its id.
+    const group = await ctx.loaders.group.load(result.groupId).catch((error: unknown) => {
+      ctx.logger.warn({ err: error, groupId: result.groupId }, 'could not read the verified group');
+      return null;
+    });
+    return toAssetGroup(
+      group ?? {
+        id: result.groupId,
+        name: null,
+        description: null,
+        kind: 'REAL',
+        createdAt: null,
+        updatedAt: null,
+      },
+    );
+  }
+}

@@ -1,0 +1,511 @@
+/**
+ * An in-memory, stateful simulator of the upstream asset APIs, implementing the `Upstream` port
+ * directly. It backs the gateway when no `UPSTREAM_URL` is set and the in-process tests.
+ *
+ * Behaviour worth knowing:
+ * - Data is partitioned by credential: one key never sees another key's groups, assets or
+ *   tokens (a read with the wrong key is `NOT_FOUND`). An empty credential is `UNAUTHENTICATED`.
+ * - Ids look like upstream ones: `group-YYYYMMDDhhmmss-xxxxx`, `asset-YYYYMMDDhhmmss-xxxxx`.
+ * - Status is computed lazily from the clock: an asset is `PROCESSING` for `activationMs` after
+ *   creation, then `ACTIVE` — or `FAILED` for these deterministic inputs (URL substrings):
+ *   - `fail-face` → `FAILED` with `FaceMismatch` ("Face consistency verification failed.");
+ *   - `fail-moderation` → `FAILED` with `ContentModeration`;
+ *   - `download-fails` → `createAsset` rejects: `BAD_REQUEST`, `InvalidParameter.DownloadFailed`.
+ * - Real person: `startVerification` makes a token valid for `tokenTtlMs`; the H5 page calls
+ *   `completeLiveness(token, 'pass' | 'fail')`; `completeVerification` is then `PENDING`
+ *   before liveness, `VERIFIED` once (creating a `REAL` group), `VERIFICATION_USED` afterwards,
+ *   `VERIFICATION_FAILED` after a failed check, `VERIFICATION_EXPIRED` after the TTL.
+ * - Lists are sorted newest first (upstream's default `CreateTime Desc`).
+ */
+import { UpstreamError } from '../upstream/errors.js';
+import type {
+  Asset,
+  AssetQuery,
+  AssetStatus,
+  AssetType,
+  AvatarKind,
+  CallOptions,
+  Group,
+  GroupQuery,
+  NewAsset,
+  NewGroup,
+  Page,
+  Upstream,
+  VerificationResult,
+  VerificationSession,
+} from '../upstream/port.js';
+
+export interface SimulatorOptions {
+  /**
+   * How long a new asset stays `PROCESSING`.
+   * @default 3000
+   */
+  activationMs?: number;
+  /**
+   * How long a verification token can be used, from its creation.
+   * @default 120000
+   */
+  tokenTtlMs?: number;
+  /**
+   * Base of the simulated H5 liveness page (`<h5BaseUrl>/h5/verify?token=…`) and of preview
+   * URLs (`<h5BaseUrl>/files/<assetId>`).
+   * @default 'http://127.0.0.1/sim'
+   */
+  h5BaseUrl?: string;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Random numbers in [0, 1) for ids and tokens.
+   * @default Math.random
+   */
+  random?: () => number;
+}
+
+export type LivenessOutcome = 'pass' | 'fail';
+
+/** The failure recorded for `fail-*` URLs. */
+export const SIMULATED_FAILURES = {
+  'fail-face': { code: 'FaceMismatch', message: 'Face consistency verification failed.' },
+  'fail-moderation': {
+    code: 'ContentModeration',
+    message: 'The content did not pass the moderation review.',
+  },
+} as const;
+
+interface StoredGroup {
+  id: string;
+  name: string;
+  description: string | null;
+  kind: AvatarKind;
+  createdAt: number;
+  updatedAt: number;
+  /** Insertion order, to break ties between equal timestamps. */
+  seq: number;
+}
+
+interface StoredAsset {
+  id: string;
+  groupId: string;
+  name: string | null;
+  type: AssetType;
+  url: string;
+  createdAt: number;
+  /** Last explicit change (rename); activation time is added lazily. */
+  changedAt: number;
+  failure: { code: string; message: string } | null;
+  seq: number;
+}
+
+interface StoredToken {
+  token: string;
+  credential: string;
+  callbackUrl: string;
+  createdAt: number;
+  liveness: 'pending' | 'passed' | 'failed';
+  used: boolean;
+}
+
+interface Tenant {
+  groups: Map<string, StoredGroup>;
+  assets: Map<string, StoredAsset>;
+}
+
+const MAX_PAGE_SIZE = 100;
+const MAX_IDS = 100;
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export class SimulatorState implements Upstream {
+  readonly activationMs: number;
+  readonly tokenTtlMs: number;
+  readonly h5BaseUrl: string;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly tenants = new Map<string, Tenant>();
+  /** All tokens, by token: the H5 page has no credential. */
+  private readonly tokens = new Map<string, StoredToken>();
+  private seq = 0;
+
+  constructor(options: SimulatorOptions = {}) {
+    this.activationMs = options.activationMs ?? 3000;
+    this.tokenTtlMs = options.tokenTtlMs ?? 120_000;
+    this.h5BaseUrl = (options.h5BaseUrl ?? 'http://127.0.0.1/sim').replace(/\/+$/, '');
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  async createGroup(opts: CallOptions, input: NewGroup): Promise<{ id: string }> {
+    const tenant = this.tenant(opts);
+    checkText(input.name, 'Name', 64, true);
+    if (input.description !== undefined) checkText(input.description, 'Description', 300, false);
+    const group = this.addGroup(tenant, {
+      name: input.name,
+      description: input.description ?? null,
+      kind: 'VIRTUAL',
+    });
+    return { id: group.id };
+  }
+
+  async listGroups(opts: CallOptions, query: GroupQuery): Promise<Page<Group>> {
+    const tenant = this.tenant(opts);
+    checkPaging(query);
+    if (query.ids && query.ids.length > MAX_IDS) {
+      throw badRequest('InvalidParameter.GroupIds', 'At most 100 group ids are allowed.');
+    }
+    const ids = query.ids ? new Set(query.ids) : null;
+    const needle = query.nameContains?.toLowerCase();
+    const matching = [...tenant.groups.values()].filter(
+      (g) =>
+        (ids === null || ids.has(g.id)) &&
+        (query.kind === undefined || g.kind === query.kind) &&
+        (needle === undefined || g.name.toLowerCase().includes(needle)),
+    );
+    return paginate(newestFirst(matching), query, (g) => this.toGroup(g));
+  }
+
+  async getGroup(opts: CallOptions, id: string): Promise<Group> {
+    return this.toGroup(this.findGroup(this.tenant(opts), id));
+  }
+
+  async updateGroup(
+    opts: CallOptions,
+    id: string,
+    patch: { name?: string; description?: string },
+  ): Promise<void> {
+    const group = this.findGroup(this.tenant(opts), id);
+    if (patch.name !== undefined) checkText(patch.name, 'Name', 64, true);
+    if (patch.description !== undefined) checkText(patch.description, 'Description', 300, false);
+    if (patch.name !== undefined) group.name = patch.name;
+    if (patch.description !== undefined) group.description = patch.description;
+    group.updatedAt = this.now();
+  }
+
+  async deleteGroup(opts: CallOptions, id: string): Promise<void> {
+    const tenant = this.tenant(opts);
+    this.findGroup(tenant, id);
+    tenant.groups.delete(id);
+    for (const asset of [...tenant.assets.values()]) {
+      if (asset.groupId === id) tenant.assets.delete(asset.id);
+    }
+  }
+
+  async createAsset(opts: CallOptions, input: NewAsset): Promise<{ id: string }> {
+    const tenant = this.tenant(opts);
+    this.findGroup(tenant, input.groupId);
+    if (input.name !== undefined) checkText(input.name, 'Name', 64, false);
+    if (!/^https?:\/\//i.test(input.url)) {
+      throw badRequest('InvalidParameter.URL', 'The URL must be a public http(s) URL.');
+    }
+    if (input.url.includes('download-fails')) {
+      throw badRequest(
+        'InvalidParameter.DownloadFailed',
+        'Failed to download media from the provided URL.',
+      );
+    }
+    const failure = input.url.includes('fail-face')
+      ? SIMULATED_FAILURES['fail-face']
+      : input.url.includes('fail-moderation')
+        ? SIMULATED_FAILURES['fail-moderation']
+        : null;
+    const now = this.now();
+    const id = this.newId('asset', tenant.assets);
+    tenant.assets.set(id, {
+      id,
+      groupId: input.groupId,
+      name: input.name ?? null,
+      type: input.type,
+      url: input.url,
+      createdAt: now,
+      changedAt: now,
+      failure: failure ? { ...failure } : null,
+      seq: this.seq++,
+    });
+    return { id };
+  }
+
+  async listAssets(opts: CallOptions, query: AssetQuery): Promise<Page<Asset>> {
+    const tenant = this.tenant(opts);
+    checkPaging(query);
+    if (query.groupIds && query.groupIds.length > MAX_IDS) {
+      throw badRequest('InvalidParameter.GroupIds', 'At most 100 group ids are allowed.');
+    }
+    const groupIds = query.groupIds ? new Set(query.groupIds) : null;
+    const statuses = query.statuses ? new Set(query.statuses) : null;
+    const types = query.types ? new Set(query.types) : null;
+    const needle = query.nameContains?.toLowerCase();
+    const matching = [...tenant.assets.values()].filter(
+      (a) =>
+        (groupIds === null || groupIds.has(a.groupId)) &&
+        (query.kind === undefined || tenant.groups.get(a.groupId)?.kind === query.kind) &&
+        (statuses === null || statuses.has(this.statusOf(a))) &&
+        (types === null || types.has(a.type)) &&
+        (needle === undefined || (a.name ?? '').toLowerCase().includes(needle)),
+    );
+    return paginate(newestFirst(matching), query, (a) => this.toAsset(a));
+  }
+
+  async getAsset(opts: CallOptions, id: string): Promise<Asset> {
+    return this.toAsset(this.findAsset(this.tenant(opts), id));
+  }
+
+  async updateAsset(opts: CallOptions, id: string, patch: { name: string }): Promise<void> {
+    const asset = this.findAsset(this.tenant(opts), id);
+    checkText(patch.name, 'Name', 64, false);
+    asset.name = patch.name;
+    asset.changedAt = this.now();
+  }
+
+  async deleteAsset(opts: CallOptions, id: string): Promise<void> {
+    const tenant = this.tenant(opts);
+    this.findAsset(tenant, id);
+    tenant.assets.delete(id);
+  }
+
+  async startVerification(
+    opts: CallOptions,
+    input: { callbackUrl: string; language?: 'zh' | 'en' | 'zh-Hant' },
+  ): Promise<VerificationSession> {
+    this.tenant(opts);
+    if (!/^https?:\/\//i.test(input.callbackUrl)) {
+      throw badRequest('InvalidParameter.CallbackURL', 'CallbackURL must be an http(s) URL.');
+    }
+    let token: string;
+    do {
+      token = this.newToken();
+    } while (this.tokens.has(token));
+    this.tokens.set(token, {
+      token,
+      credential: opts.credential,
+      callbackUrl: input.callbackUrl,
+      createdAt: this.now(),
+      liveness: 'pending',
+      used: false,
+    });
+    const link = new URL(`${this.h5BaseUrl}/h5/verify`);
+    link.searchParams.set('token', token);
+    if (input.language) link.searchParams.set('lng', input.language);
+    return { token, h5Link: link.toString() };
+  }
+
+  async completeVerification(opts: CallOptions, token: string): Promise<VerificationResult> {
+    const tenant = this.tenant(opts);
+    const stored = this.tokens.get(token);
+    if (!stored || stored.credential !== opts.credential) {
+      throw new UpstreamError('NOT_FOUND', 'The token is unknown.', {
+        upstreamCode: 'NotFound.BytedToken',
+        requestId: this.requestId(),
+      });
+    }
+    if (stored.used) throw verificationError('VERIFICATION_USED', 'The token was already used.');
+    if (stored.liveness === 'failed') {
+      throw verificationError('VERIFICATION_FAILED', 'The liveness check failed.');
+    }
+    if (this.isExpired(stored)) {
+      throw verificationError('VERIFICATION_EXPIRED', 'The token has expired.');
+    }
+    if (stored.liveness === 'pending') return { status: 'PENDING' };
+    stored.used = true;
+    const group = this.addGroup(tenant, {
+      name: `Verified person ${new Date(this.now()).toISOString().slice(0, 19)}Z`,
+      description: null,
+      kind: 'REAL',
+    });
+    return { status: 'VERIFIED', groupId: group.id };
+  }
+
+  /**
+   * What the simulated H5 page does when the person finishes the liveness check. Rejects with
+   * `NOT_FOUND` for an unknown token, `VERIFICATION_EXPIRED` after the TTL and
+   * `VERIFICATION_USED` when the check was already done. Returns the callback URL to send the
+   * browser to, with the upstream's query parameters (`resultCode=10000` means success).
+   */
+  completeLiveness(token: string, outcome: LivenessOutcome): { callbackUrl: string } {
+    const stored = this.tokens.get(token);
+    if (!stored) throw new UpstreamError('NOT_FOUND', 'The token is unknown.');
+    if (stored.liveness !== 'pending' || stored.used) {
+      throw verificationError('VERIFICATION_USED', 'The liveness check was already done.');
+    }
+    if (this.isExpired(stored)) {
+      throw verificationError('VERIFICATION_EXPIRED', 'The token has expired.');
+    }
+    stored.liveness = outcome === 'pass' ? 'passed' : 'failed';
+    const callback = new URL(stored.callbackUrl);
+    callback.searchParams.set('bytedToken', token);
+    callback.searchParams.set('resultCode', outcome === 'pass' ? '10000' : '10001');
+    return { callbackUrl: callback.toString() };
+  }
+
+  private tenant(opts: CallOptions): Tenant {
+    if (!opts.credential) {
+      throw new UpstreamError('UNAUTHENTICATED', 'Missing credential.', { status: 401 });
+    }
+    let tenant = this.tenants.get(opts.credential);
+    if (!tenant) {
+      tenant = { groups: new Map(), assets: new Map() };
+      this.tenants.set(opts.credential, tenant);
+    }
+    return tenant;
+  }
+
+  private addGroup(
+    tenant: Tenant,
+    init: { name: string; description: string | null; kind: AvatarKind },
+  ): StoredGroup {
+    const now = this.now();
+    const group: StoredGroup = {
+      id: this.newId('group', tenant.groups),
+      ...init,
+      createdAt: now,
+      updatedAt: now,
+      seq: this.seq++,
+    };
+    tenant.groups.set(group.id, group);
+    return group;
+  }
+
+  private findGroup(tenant: Tenant, id: string): StoredGroup {
+    const group = tenant.groups.get(id);
+    if (!group) {
+      throw new UpstreamError('NOT_FOUND', `The specified asset_group ${id} is not found.`, {
+        status: 404,
+        upstreamCode: 'NotFound.group_id',
+        requestId: this.requestId(),
+      });
+    }
+    return group;
+  }
+
+  private findAsset(tenant: Tenant, id: string): StoredAsset {
+    const asset = tenant.assets.get(id);
+    if (!asset) {
+      throw new UpstreamError('NOT_FOUND', `The specified asset ${id} is not found.`, {
+        status: 404,
+        upstreamCode: 'NotFound.asset_id',
+        requestId: this.requestId(),
+      });
+    }
+    return asset;
+  }
+
+  private isExpired(token: StoredToken): boolean {
+    return this.now() >= token.createdAt + this.tokenTtlMs;
+  }
+
+  private statusOf(asset: StoredAsset): AssetStatus {
+    if (this.now() < asset.createdAt + this.activationMs) return 'PROCESSING';
+    return asset.failure ? 'FAILED' : 'ACTIVE';
+  }
+
+  private toGroup(group: StoredGroup): Group {
+    return {
+      id: group.id,
+      name: group.name,
+      description: group.description,
+      kind: group.kind,
+      createdAt: new Date(group.createdAt),
+      updatedAt: new Date(group.updatedAt),
+    };
+  }
+
+  private toAsset(asset: StoredAsset): Asset {
+    const status = this.statusOf(asset);
+    const activatedAt = asset.createdAt + this.activationMs;
+    return {
+      id: asset.id,
+      groupId: asset.groupId,
+      name: asset.name,
+      type: asset.type,
+      status,
+      failure: status === 'FAILED' && asset.failure ? { ...asset.failure } : null,
+      previewUrl: status === 'ACTIVE' ? `${this.h5BaseUrl}/files/${asset.id}` : null,
+      createdAt: new Date(asset.createdAt),
+      updatedAt: new Date(
+        status === 'PROCESSING' ? asset.changedAt : Math.max(asset.changedAt, activatedAt),
+      ),
+    };
+  }
+
+  private newId(prefix: 'group' | 'asset', taken: ReadonlyMap<string, unknown>): string {
+    const stamp = new Date(this.now()).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    let id: string;
+    do {
+      id = `${prefix}-${stamp}-${this.randomChars(5, ALPHABET)}`;
+    } while (taken.has(id) || this.anyTenantHas(id));
+    return id;
+  }
+
+  private anyTenantHas(id: string): boolean {
+    for (const tenant of this.tenants.values()) {
+      if (tenant.groups.has(id) || tenant.assets.has(id)) return true;
+    }
+    return false;
+  }
+
+  /** Upstream `BytedToken` shape: 14 digits of time, then 20 upper-case hex characters. */
+  private newToken(): string {
+    const stamp = new Date(this.now()).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    return stamp + this.randomChars(20, '0123456789ABCDEF');
+  }
+
+  private requestId(): string {
+    const stamp = new Date(this.now()).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    return stamp + this.randomChars(20, '0123456789ABCDEF');
+  }
+
+  private randomChars(length: number, alphabet: string): string {
+    let out = '';
+    for (let i = 0; i < length; i++) {
+      out += alphabet[Math.floor(this.random() * alphabet.length) % alphabet.length];
+    }
+    return out;
+  }
+}
+
+function badRequest(upstreamCode: string, message: string): UpstreamError {
+  return new UpstreamError('BAD_REQUEST', message, { status: 400, upstreamCode });
+}
+
+function verificationError(
+  code: 'VERIFICATION_USED' | 'VERIFICATION_FAILED' | 'VERIFICATION_EXPIRED',
+  message: string,
+): UpstreamError {
+  return new UpstreamError(code, message, { status: 400 });
+}
+
+function checkText(value: string, field: string, max: number, required: boolean): void {
+  if (required && value.trim() === '') {
+    throw badRequest(`MissingParameter.${field}`, `${field} is required.`);
+  }
+  if ([...value].length > max) {
+    throw badRequest(`InvalidParameter.${field}`, `${field} must be at most ${max} characters.`);
+  }
+}
+
+function checkPaging(query: { page: number; pageSize: number }): void {
+  if (!Number.isInteger(query.page) || query.page < 1) {
+    throw badRequest('InvalidParameter.PageNumber', 'PageNumber must be 1 or more.');
+  }
+  if (!Number.isInteger(query.pageSize) || query.pageSize < 1 || query.pageSize > MAX_PAGE_SIZE) {
+    throw badRequest('InvalidParameter.PageSize', 'PageSize must be from 1 to 100.');
+  }
+}
+
+function newestFirst<T extends { createdAt: number; seq: number }>(items: T[]): T[] {
+  return items.sort((a, b) => b.createdAt - a.createdAt || b.seq - a.seq);
+}
+
+function paginate<S, T>(
+  items: S[],
+  query: { page: number; pageSize: number },
+  map: (item: S) => T,
+): Page<T> {
+  const start = (query.page - 1) * query.pageSize;
+  return {
+    items: items.slice(start, start + query.pageSize).map(map),
+    total: items.length,
+    page: query.page,
+    pageSize: query.pageSize,
+  };
+}
