@@ -1,0 +1,154 @@
+/**
+ * Wire ↔ domain: the contract's PascalCase shapes (`wire.d.ts`) to the port's types and back.
+ * Pure functions; the tolerances for known upstream variants live here (see upstream-api.md, the team's upstream research):
+ * Unix-second times (§3.6), `TotalCount` for `Total` (§2 ②), `Id` for `GroupId` in ⑫ (§2 ⑫),
+ * and `\u0026` escapes in the H5 link (§2 ⑪).
+ */
+import type {
+  Asset,
+  AssetStatus,
+  AssetType,
+  AvatarKind,
+  Group,
+  Page,
+  VerificationResult,
+} from './port.js';
+import type { components } from './wire.js';
+
+export type Wire = components['schemas'];
+/** The contract says ISO 8601; some deployments send Unix seconds. */
+type WireTime = Wire['Timestamp'] | number;
+type Tolerant<T> = { [K in keyof T]: K extends `${string}Time` ? WireTime | undefined : T[K] };
+
+const KIND_FROM_WIRE: Record<Wire['GroupType'], AvatarKind> = {
+  AIGC: 'VIRTUAL',
+  LivenessFace: 'REAL',
+};
+const KIND_TO_WIRE: Record<AvatarKind, Wire['GroupType']> = {
+  VIRTUAL: 'AIGC',
+  REAL: 'LivenessFace',
+};
+const TYPE_FROM_WIRE: Record<Wire['AssetType'], AssetType> = {
+  Image: 'IMAGE',
+  Video: 'VIDEO',
+  Audio: 'AUDIO',
+};
+const TYPE_TO_WIRE: Record<AssetType, Wire['AssetType']> = {
+  IMAGE: 'Image',
+  VIDEO: 'Video',
+  AUDIO: 'Audio',
+};
+const STATUS_FROM_WIRE: Record<Wire['AssetStatus'], AssetStatus> = {
+  Processing: 'PROCESSING',
+  Active: 'ACTIVE',
+  Failed: 'FAILED',
+};
+const STATUS_TO_WIRE: Record<AssetStatus, Wire['AssetStatus']> = {
+  PROCESSING: 'Processing',
+  ACTIVE: 'Active',
+  FAILED: 'Failed',
+};
+
+export const kindToWire = (kind: AvatarKind): Wire['GroupType'] => KIND_TO_WIRE[kind];
+export const typeToWire = (type: AssetType): Wire['AssetType'] => TYPE_TO_WIRE[type];
+export const statusToWire = (status: AssetStatus): Wire['AssetStatus'] => STATUS_TO_WIRE[status];
+
+/** ISO 8601 strings, or Unix seconds (milliseconds, if the number is too large for seconds). */
+export function toDate(value: WireTime | undefined): Date | null {
+  if (value === undefined) return null;
+  const date =
+    typeof value === 'number' ? new Date(value > 1e11 ? value : value * 1000) : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export interface GroupFallbacks {
+  /** Used when `GroupType` is absent: the kind the caller filtered on, if any. */
+  kind?: AvatarKind;
+}
+
+export function toGroup(wire: Tolerant<Wire['Group']>, fallbacks: GroupFallbacks = {}): Group {
+  return {
+    id: wire.Id,
+    name: wire.Name ?? null,
+    description: wire.Description ?? null,
+    // `GroupType` is optional in the contract; without it the only kind ① can create is assumed.
+    kind: wire.GroupType ? KIND_FROM_WIRE[wire.GroupType] : (fallbacks.kind ?? 'VIRTUAL'),
+    createdAt: toDate(wire.CreateTime),
+    updatedAt: toDate(wire.UpdateTime),
+  };
+}
+
+export interface AssetFallbacks {
+  /** Used when `GroupId` is absent: the group the caller asked about, if only one. */
+  groupId?: string;
+}
+
+export function toAsset(wire: Tolerant<Wire['Asset']>, fallbacks: AssetFallbacks = {}): Asset {
+  const status = STATUS_FROM_WIRE[wire.Status];
+  return {
+    id: wire.Id,
+    groupId: wire.GroupId ?? fallbacks.groupId ?? '',
+    name: wire.Name ?? null,
+    type: wire.AssetType ? TYPE_FROM_WIRE[wire.AssetType] : guessType(wire.URL),
+    status,
+    failure:
+      status === 'FAILED'
+        ? {
+            code: wire.Error?.Code ?? 'Unknown',
+            message: wire.Error?.Message ?? 'The upstream gave no reason.',
+          }
+        : null,
+    previewUrl: wire.URL ?? null,
+    createdAt: toDate(wire.CreateTime),
+    updatedAt: toDate(wire.UpdateTime),
+  };
+}
+
+/** `AssetType` is optional in the contract; the stored copy's file extension is the best hint. */
+export function guessType(url: string | undefined): AssetType {
+  const path = url?.split(/[?#]/)[0] ?? '';
+  const ext = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase();
+  if (ext && ['mp4', 'mov'].includes(ext)) return 'VIDEO';
+  if (ext && ['mp3', 'wav'].includes(ext)) return 'AUDIO';
+  return 'IMAGE';
+}
+
+export interface WirePage<T> {
+  Total?: number;
+  TotalCount?: number;
+  PageNumber?: number;
+  PageSize?: number;
+  Items: T[];
+}
+
+/**
+ * `Total ?? TotalCount`; when both are missing, the count seen so far (a lower bound) so that
+ * paging still ends. Page numbers fall back to what was asked.
+ */
+export function toPage<W, D>(
+  wire: WirePage<W>,
+  asked: { page: number; pageSize: number },
+  map: (item: W) => D,
+): Page<D> {
+  const page = wire.PageNumber ?? asked.page;
+  const pageSize = wire.PageSize ?? asked.pageSize;
+  return {
+    items: wire.Items.map(map),
+    total: wire.Total ?? wire.TotalCount ?? (page - 1) * pageSize + wire.Items.length,
+    page,
+    pageSize,
+  };
+}
+
+/** ⑫: `GroupId` (or `Id` at some deployments); empty or absent means the person is not done. */
+export function toVerificationResult(
+  wire: Wire['ExchangeBytedTokenResponse']['Result'],
+): VerificationResult {
+  const groupId = wire.GroupId || wire.Id;
+  return groupId ? { status: 'VERIFIED', groupId } : { status: 'PENDING' };
+}
+
+/** ⑪: some deployments send the link with literal `\u0026` escapes for `&`. */
+export function unescapeLink(link: string): string {
+  return link.replace(/\\u0026/gi, '&');
+}
