@@ -43,6 +43,13 @@ export interface Config {
    */
   readonly defaultModel: Model;
   /**
+   * `UPSTREAM_CREATE_ASSET_PER_MINUTE`: client-side pacing of uploads (CreateAsset), per API key.
+   * The upstream limit depends on the plan: 3 (basic), 120 (advanced) or 300 (premium) a minute.
+   * The built-in simulator has no plan and ignores it.
+   * @default 3
+   */
+  readonly createAssetPerMinute: number;
+  /**
    * `SIMULATOR_ACTIVATION_MS`: how long a simulated asset stays `PROCESSING`.
    * @default 3000
    */
@@ -85,6 +92,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     upstreamUrl: httpUrl(env, 'UPSTREAM_URL'),
     upstreamApiKey: apiKey(env, 'UPSTREAM_API_KEY'),
     defaultModel: oneOf(env, 'DEFAULT_MODEL', MODELS, 'doubao-seedance-2-0-260128'),
+    createAssetPerMinute: integer(env, 'UPSTREAM_CREATE_ASSET_PER_MINUTE', 3, 1, 60_000),
     simulatorActivationMs: integer(env, 'SIMULATOR_ACTIVATION_MS', 3000, 0, 86_400_000),
     verificationTtlSeconds: integer(env, 'VERIFICATION_TTL_SECONDS', 120, 1, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

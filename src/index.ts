@@ -1,13 +1,11 @@
 /**
- * The only entry that listens: load the config, pick the upstream, start the server, stop on
+ * The only entry that listens: load the config, start the gateway (`app.ts`), stop on
  * SIGINT/SIGTERM.
  */
 import 'reflect-metadata';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { createServer } from './server.js';
-import { SimulatorState } from './simulator/state.js';
-import type { Upstream } from './upstream/port.js';
+import { startGateway } from './app.js';
 
 async function main(): Promise<void> {
   let config;
@@ -22,20 +20,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ level: config.logLevel });
 
-  let upstream: Upstream;
-  if (config.upstreamUrl === null) {
-    upstream = new SimulatorState({
-      activationMs: config.simulatorActivationMs,
-      tokenTtlMs: config.verificationTtlSeconds * 1000,
-    });
-    logger.info('UPSTREAM_URL is not set: running on the built-in in-memory simulator');
-  } else {
-    // TODO(lead): the undici client from src/upstream/ goes here.
-    logger.fatal('UPSTREAM_URL is set, but the upstream HTTP client is not wired in yet');
-    process.exit(1);
-  }
-
-  const server = await createServer(config, { upstream, logger });
+  const server = await startGateway(config, { logger });
   logger.info({ url: server.url }, `avatar-gateway ready at ${server.url}`);
 
   const shutdown = (signal: NodeJS.Signals) => {

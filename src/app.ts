@@ -1,0 +1,118 @@
+/**
+ * The whole gateway as `index.ts` runs it, minus signal handling: picks the upstream (the real
+ * one at `UPSTREAM_URL`, or the built-in simulator), starts the server, and returns `stop`.
+ *
+ * The embedded default mounts the simulator's REST contract under `/simulator` on the gateway's
+ * own port and reaches it through the real upstream client over loopback, so running with no
+ * credentials exercises the same client, error mapping and runtime contract checks as
+ * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`).
+ */
+import { createServer as createNetServer } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createServer, type RunningServer, type ServerDeps } from './server.js';
+import { createSimulatorHandler } from './simulator/http.js';
+import { SimulatorState } from './simulator/state.js';
+import { createArkClient, type ArkClient } from './upstream/client.js';
+
+export const SIMULATOR_PATH = '/simulator';
+
+export interface RunningGateway extends RunningServer {
+  /** `simulator` when no `UPSTREAM_URL` is configured. */
+  mode: 'simulator' | 'upstream';
+  /** Where the simulator's REST contract is served, in simulator mode. */
+  simulatorUrl: string | null;
+}
+
+export async function startGateway(
+  config: Readonly<Config>,
+  { logger }: { logger: Logger },
+): Promise<RunningGateway> {
+  if (config.upstreamUrl !== null) {
+    const client = createArkClient({
+      baseUrl: config.upstreamUrl,
+      defaultModel: config.defaultModel,
+      rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
+      logger,
+    });
+    return withClient(client, { mode: 'upstream', simulatorUrl: null }, () =>
+      createServer(config, { upstream: client, logger }),
+    );
+  }
+
+  // Every URL of the simulator must be known before the server starts: pick the port first.
+  const port = config.port === 0 ? await freePort(config.host) : config.port;
+  const simulatorUrl = `http://${loopbackHost(config.host)}:${port}${SIMULATOR_PATH}`;
+  const state = new SimulatorState({
+    activationMs: config.simulatorActivationMs,
+    tokenTtlMs: config.verificationTtlSeconds * 1000,
+    h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
+  });
+  const client = createArkClient({
+    baseUrl: simulatorUrl,
+    defaultModel: config.defaultModel,
+    // The simulator has no plan limit on uploads; the documented per-second limits still apply.
+    rateLimits: { CreateAsset: null },
+    logger,
+  });
+  const deps: ServerDeps = {
+    upstream: client,
+    logger,
+    handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })],
+  };
+  const gateway = await withClient(client, { mode: 'simulator', simulatorUrl }, () =>
+    createServer({ ...config, port }, deps),
+  );
+  logger.info(
+    { simulatorUrl, activationMs: config.simulatorActivationMs },
+    'UPSTREAM_URL is not set: running on the built-in simulator (in memory, no credentials needed; ' +
+      'send any Bearer key)',
+  );
+  return gateway;
+}
+
+async function withClient(
+  client: ArkClient,
+  extra: Pick<RunningGateway, 'mode' | 'simulatorUrl'>,
+  start: () => Promise<RunningServer>,
+): Promise<RunningGateway> {
+  let server: RunningServer;
+  try {
+    server = await start();
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    ...extra,
+    url: server.url,
+    stop: () => (stopping ??= server.stop().finally(() => client.close())),
+  };
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/** The address this process reaches its own server on. */
+function loopbackHost(host: string): string {
+  if (WILDCARD_HOSTS.has(host)) return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The address a browser on this machine opens the H5 page on. */
+function browserHost(host: string): string {
+  if (WILDCARD_HOSTS.has(host)) return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, WILDCARD_HOSTS.has(host) ? undefined : host, () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

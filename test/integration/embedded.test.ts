@@ -1,0 +1,161 @@
+/**
+ * The embedded default as a new user meets it: `startGateway` with no `UPSTREAM_URL`, over real
+ * HTTP, through the real upstream client to the simulator mounted under `/simulator`. Every
+ * operation, a whole real-person flow, and assets that end ACTIVE and FAILED.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type RunningGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { eventually, graphqlClient } from '../helpers/graphql-client.js';
+
+let gateway: RunningGateway;
+let gql: ReturnType<typeof graphqlClient>;
+
+beforeAll(async () => {
+  const config = loadConfig({ PORT: '0', SIMULATOR_ACTIVATION_MS: '300', LOG_LEVEL: 'silent' });
+  gateway = await startGateway(config, { logger: pino({ level: 'silent' }) });
+  gql = graphqlClient(gateway.url, { authorization: 'Bearer embedded-test' });
+});
+
+afterAll(() => gateway?.stop());
+
+describe('the embedded default (no UPSTREAM_URL)', () => {
+  it('runs on the simulator, mounted on the gateway’s own port', () => {
+    expect(gateway.mode).toBe('simulator');
+    expect(new URL(gateway.simulatorUrl!).port).toBe(new URL(gateway.url).port);
+  });
+
+  it('manages a virtual group and its assets end to end', async () => {
+    const created = await gql(
+      `mutation { createGroup(input: { name: "mascot", description: "Brand mascot" }) { id kind } }`,
+    );
+    expect(created.errors).toBeUndefined();
+    const groupId = created.data.createGroup.id;
+    expect(created.data.createGroup.kind).toBe('VIRTUAL');
+
+    const updated = await gql(
+      `mutation($id: ID!) { updateGroup(id: $id, input: { name: "mascot-final" }) { name } }`,
+      { id: groupId },
+    );
+    expect(updated.data.updateGroup.name).toBe('mascot-final');
+
+    const added = await gql(
+      `mutation($g: ID!, $a: [NewAssetInput!]!) {
+         addAssets(groupId: $g, assets: $a) { assets { id status uri } failures { index code } }
+       }`,
+      {
+        g: groupId,
+        a: [
+          { url: 'https://cdn.example.com/front.jpg', type: 'IMAGE', name: 'front' },
+          { url: 'https://cdn.example.com/fail-moderation.mp4', type: 'VIDEO' },
+          { url: 'https://cdn.example.com/download-fails.jpg', type: 'IMAGE' },
+        ],
+      },
+    );
+    expect(added.data.addAssets.failures).toEqual([{ index: 2, code: 'BAD_USER_INPUT' }]);
+    const [front, video] = added.data.addAssets.assets;
+    expect(front).toMatchObject({ status: 'PROCESSING', uri: `asset://${front.id}` });
+
+    const settled = await eventually(
+      () =>
+        gql(
+          `query($g: ID!) { group(id: $g) { assets { items { id status failure { code } } } } }`,
+          { g: groupId },
+        ),
+      (answer) => answer.data.group.assets.items.every((a: any) => a.status !== 'PROCESSING'),
+    );
+    const byId = Object.fromEntries(settled.data.group.assets.items.map((a: any) => [a.id, a]));
+    expect(byId[front.id]).toMatchObject({ status: 'ACTIVE', failure: null });
+    expect(byId[video.id]).toMatchObject({
+      status: 'FAILED',
+      failure: { code: 'ContentModeration' },
+    });
+
+    const renamed = await gql(
+      `mutation($id: ID!) { renameAsset(id: $id, name: "front-v2") { name } }`,
+      {
+        id: front.id,
+      },
+    );
+    expect(renamed.data.renameAsset.name).toBe('front-v2');
+    const listed = await gql(
+      `query($g: [ID!]) { assets(filter: { groupIds: $g, statuses: [ACTIVE] }) { total items { id group { id } } } }`,
+      { g: [groupId] },
+    );
+    expect(listed.data.assets).toMatchObject({
+      total: 1,
+      items: [{ id: front.id, group: { id: groupId } }],
+    });
+
+    expect(
+      (await gql(`mutation($id: ID!) { deleteAsset(id: $id) }`, { id: front.id })).data,
+    ).toEqual({
+      deleteAsset: front.id,
+    });
+    expect((await gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: front.id })).data).toEqual(
+      { asset: null },
+    );
+    expect(
+      (await gql(`mutation($id: ID!) { deleteGroup(id: $id) }`, { id: groupId })).data,
+    ).toEqual({
+      deleteGroup: groupId,
+    });
+    expect((await gql(`query($id: ID!) { group(id: $id) { id } }`, { id: groupId })).data).toEqual({
+      group: null,
+    });
+  });
+
+  it('runs a whole real-person flow through the H5 page', async () => {
+    const started = await gql(
+      `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link expiresAt } }`,
+    );
+    const { token, h5Link } = started.data.startRealPersonVerification;
+    expect(new URL(h5Link).pathname).toBe('/simulator/h5/verify');
+
+    const early = await gql(
+      `mutation($t: String!) { completeRealPersonVerification(token: $t) { id } }`,
+      {
+        t: token,
+      },
+    );
+    expect(early.errors?.[0]?.extensions?.code).toBe('VERIFICATION_PENDING');
+
+    const click = await fetch(h5Link.replace('localhost', '127.0.0.1'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token, outcome: 'pass' }),
+      redirect: 'manual',
+    });
+    expect(click.status).toBe(303);
+
+    const done = await gql(
+      `mutation($t: String!) { completeRealPersonVerification(token: $t) { id kind name } }`,
+      { t: token },
+    );
+    expect(done.errors).toBeUndefined();
+    expect(done.data.completeRealPersonVerification.kind).toBe('REAL');
+
+    const again = await gql(
+      `mutation($t: String!) { completeRealPersonVerification(token: $t) { id } }`,
+      {
+        t: token,
+      },
+    );
+    expect(again.errors?.[0]?.extensions?.code).toBe('VERIFICATION_USED');
+
+    const groups = await gql(`{ groups(filter: { kind: REAL }) { total items { id } } }`);
+    expect(groups.data.groups.items.map((g: any) => g.id)).toContain(
+      done.data.completeRealPersonVerification.id,
+    );
+  });
+
+  it('keeps API keys apart', async () => {
+    const mine = await gql(`mutation { createGroup(input: { name: "private" }) { id } }`);
+    const other = graphqlClient(gateway.url, { authorization: 'Bearer someone-else' });
+    const seen = await other(`query($id: ID!) { group(id: $id) { id } }`, {
+      id: mine.data.createGroup.id,
+    });
+    expect(seen.data).toEqual({ group: null });
+  });
+});
