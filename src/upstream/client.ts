@@ -10,7 +10,7 @@
  * ```
  */
 import type { Dispatcher } from 'undici';
-import { DEFAULT_CONTRACT_URL, loadContract, type OperationId } from './contract.js';
+import { loadContract, type OperationId } from './contract.js';
 import { badResponse } from './map-error.js';
 import {
   kindToWire,
@@ -170,7 +170,7 @@ export function createArkClient(options: ArkClientOptions): ArkClient {
   const transport = new Transport({
     origin: base.origin,
     basePath: base.pathname.replace(/\/+$/, ''),
-    contract: loadContract(options.contractUrl ?? DEFAULT_CONTRACT_URL),
+    contract: loadContract(options.contractUrl),
     defaultModel: options.defaultModel ?? DEFAULT_MODEL,
     timeoutMs: options.timeoutMs ?? 15_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 3_000,

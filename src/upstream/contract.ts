@@ -5,7 +5,7 @@
  *
  * The compile-time half of the same contract is `wire.d.ts` (generated, see `npm run gen:wire`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { parse } from 'yaml';
@@ -16,10 +16,16 @@ import type { operations } from './wire.js';
 const addFormats = ajvFormats.default;
 
 /**
- * Resolved from this file, so it works from `src/upstream/` (vitest, tsx) and from a tsc build
- * in `dist/upstream/` alike: both sit two levels below the package root.
+ * The nearest `mocks/openapi.yaml` above this file: the package root, wherever the build sits
+ * (`src/upstream/` under vitest, `dist/upstream/`, or a bench build nested one level deeper).
  */
-export const DEFAULT_CONTRACT_URL = new URL('../../mocks/openapi.yaml', import.meta.url);
+export function defaultContractUrl(dir: URL = new URL('.', import.meta.url)): URL {
+  for (let up = dir, i = 0; i < 8; up = new URL('..', up), i++) {
+    const candidate = new URL('mocks/openapi.yaml', up);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`mocks/openapi.yaml not found above ${dir.pathname}`);
+}
 
 export type OperationId = keyof operations;
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -69,7 +75,7 @@ const cache = new Map<string, Contract>();
  * Loads and compiles the contract once per file (clients created later share the validators).
  * Throws at start-up if the file lacks an operation the client needs.
  */
-export function loadContract(url: URL = DEFAULT_CONTRACT_URL): Contract {
+export function loadContract(url: URL = defaultContractUrl()): Contract {
   const cached = cache.get(url.href);
   if (cached) return cached;
   const contract = compile(parse(readFileSync(url, 'utf8')) as OpenApiDocument);
