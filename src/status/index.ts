@@ -1,0 +1,33 @@
+/**
+ * The live asset-status engine behind GraphQL subscriptions: one shared polling loop per
+ * process, events over an in-memory or Redis broker. See `watcher.ts` for how it works.
+ */
+export {
+  createStatusWatcher,
+  credentialKey,
+  defaultSleep,
+  type Sleep,
+  type StatusWatcher,
+  type StatusWatcherOptions,
+  type StatusWatcherStats,
+  type StopOptions,
+  type TickInfo,
+  type WatchOptions,
+} from './watcher.js';
+export {
+  InvalidWatchTargetError,
+  StatusWatcherStoppedError,
+  type StatusEvent,
+  type StatusSubscription,
+  type WatchTarget,
+} from './events.js';
+export {
+  createMemoryBroker,
+  type Leases,
+  type MemoryBrokerOptions,
+  type MessageHandler,
+  type PubSub,
+  type StatusBroker,
+} from './broker.js';
+export { createRedisBroker, type RedisBrokerOptions } from './redis.js';
+export { DEFAULT_RATE_LIMITS, type BudgetAction, type RateLimits } from './rate.js';

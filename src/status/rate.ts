@@ -1,0 +1,76 @@
+/**
+ * A token bucket per upstream action, for one credential. Each bucket holds at most one
+ * second of calls (at least one call) and refills continuously; an upstream `RATE_LIMITED` answer pauses the action
+ * until its `Retry-After`.
+ */
+
+export type BudgetAction = 'GetAsset' | 'ListAssets' | 'GetAssetGroup';
+
+/** Calls per second per credential and action. */
+export type RateLimits = Readonly<Record<BudgetAction, number>>;
+
+/** The upstream's documented limits (`x-rate-limit-qps` in mocks/openapi.yaml). */
+export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
+  GetAsset: 100,
+  ListAssets: 10,
+  GetAssetGroup: 10,
+});
+
+interface Bucket {
+  tokens: number;
+  at: number;
+  pausedUntil: number;
+}
+
+export class RateBudget {
+  private readonly buckets = new Map<BudgetAction, Bucket>();
+
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly now: () => number,
+  ) {}
+
+  /** Takes a token when one is available now. */
+  tryTake(action: BudgetAction): boolean {
+    const bucket = this.refill(action);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token will be available (0 when one is). */
+  waitFor(action: BudgetAction): number {
+    const bucket = this.refill(action);
+    const at = this.now();
+    if (bucket.pausedUntil > at) return bucket.pausedUntil - at;
+    if (bucket.tokens >= 1) return 0;
+    return Math.ceil(((1 - bucket.tokens) * 1000) / this.limits[action]);
+  }
+
+  /** No token for `action` before `until` (epoch ms). */
+  pause(action: BudgetAction, until: number): void {
+    const bucket = this.refill(action);
+    bucket.pausedUntil = Math.max(bucket.pausedUntil, until);
+    bucket.tokens = Math.min(bucket.tokens, 0);
+  }
+
+  private refill(action: BudgetAction): Bucket {
+    const at = this.now();
+    const rate = this.limits[action];
+    const capacity = Math.max(1, rate);
+    let bucket = this.buckets.get(action);
+    if (!bucket) {
+      bucket = { tokens: capacity, at, pausedUntil: 0 };
+      this.buckets.set(action, bucket);
+      return bucket;
+    }
+    if (at < bucket.pausedUntil) {
+      bucket.at = at;
+      return bucket;
+    }
+    const from = Math.max(bucket.at, bucket.pausedUntil);
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((at - from) * rate) / 1000);
+    bucket.at = at;
+    return bucket;
+  }
+}

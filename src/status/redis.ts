@@ -1,0 +1,150 @@
+/**
+ * The status broker over Redis, for a gateway running as several instances.
+ *
+ * - Events: `PUBLISH <prefix>status:<credential hash>`. Each instance subscribes to the channels
+ *   of the credentials it has subscribers for and delivers to its local subscribers only, so
+ *   each subscriber receives each event once, whichever instance polled.
+ * - Leases: `<prefix>lease:<credential hash>:a:<asset id>` (and `:g:<group id>` for a group's
+ *   discovery), value = the owner id, with a `PX` expiry. One Lua script per batch acquires free
+ *   keys (`SET NX PX`) and renews the owner's own (`PEXPIRE`), atomically; release deletes only
+ *   the owner's keys. An instance that dies stops renewing, and another instance with
+ *   subscribers for the asset claims it once the expiry passes.
+ *
+ * Uses two connections: one for commands, one in subscriber mode. Plain (non-cluster) Redis.
+ */
+import { Redis } from 'ioredis';
+import type { Leases, MessageHandler, PubSub, StatusBroker } from './broker.js';
+
+export interface RedisBrokerOptions {
+  /**
+   * A `redis://` URL (the broker opens and closes its two connections), or an ioredis client to
+   * share for commands (the broker duplicates it for subscribing, and closes only the duplicate).
+   */
+  redis: string | Redis;
+  /**
+   * Prefix of every key and channel.
+   * @default 'avatar-gateway:'
+   */
+  keyPrefix?: string;
+}
+
+/** Keys per script call, to keep each call short. */
+const CLAIM_CHUNK = 500;
+
+const CLAIM_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local owner = redis.call('GET', key)
+  if owner == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    out[i] = 1
+  elseif not owner then
+    redis.call('SET', key, ARGV[1], 'NX', 'PX', ARGV[2])
+    out[i] = 1
+  else
+    out[i] = 0
+  end
+end
+return out
+`;
+
+const RELEASE_SCRIPT = `
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('DEL', key)
+    n = n + 1
+  end
+end
+return n
+`;
+
+export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
+  const prefix = options.keyPrefix ?? 'avatar-gateway:';
+  const ownsCommands = typeof options.redis === 'string';
+  const commands =
+    typeof options.redis === 'string'
+      ? new Redis(options.redis, { lazyConnect: false })
+      : options.redis;
+  const subscriber = commands.duplicate();
+
+  const channelName = (channel: string) => `${prefix}status:${channel}`;
+  const leaseKey = (key: string) => `${prefix}lease:${key}`;
+
+  /** Local handlers per Redis channel, and the SUBSCRIBE that made them reachable. */
+  const channels = new Map<string, { handlers: Set<MessageHandler>; ready: Promise<unknown> }>();
+  subscriber.on('message', (channel: string, message: string) => {
+    const entry = channels.get(channel);
+    if (!entry) return;
+    for (const handler of [...entry.handlers]) handler(message);
+  });
+
+  const pubsub: PubSub = {
+    async publish(channel, message) {
+      await commands.publish(channelName(channel), message);
+    },
+    async subscribe(channel, handler) {
+      const name = channelName(channel);
+      let entry = channels.get(name);
+      if (!entry) {
+        // ioredis sends commands in order, so a SUBSCRIBE after a pending UNSUBSCRIBE wins.
+        entry = { handlers: new Set(), ready: subscriber.subscribe(name) };
+        channels.set(name, entry);
+      }
+      const wrapped: MessageHandler = (message) => handler(message);
+      entry.handlers.add(wrapped);
+      try {
+        await entry.ready;
+      } catch (error) {
+        entry.handlers.delete(wrapped);
+        if (entry.handlers.size === 0 && channels.get(name) === entry) channels.delete(name);
+        throw error;
+      }
+      let removed = false;
+      return async () => {
+        if (removed) return;
+        removed = true;
+        const current = channels.get(name);
+        if (!current || !current.handlers.delete(wrapped) || current.handlers.size > 0) return;
+        channels.delete(name);
+        await subscriber.unsubscribe(name).catch(() => undefined);
+      };
+    },
+  };
+
+  const leases: Leases = {
+    async claim(owner, keys, ttlMs) {
+      const held = new Set<string>();
+      for (let i = 0; i < keys.length; i += CLAIM_CHUNK) {
+        const chunk = keys.slice(i, i + CLAIM_CHUNK);
+        const result = (await commands.eval(
+          CLAIM_SCRIPT,
+          chunk.length,
+          ...chunk.map(leaseKey),
+          owner,
+          String(Math.max(1, Math.ceil(ttlMs))),
+        )) as number[];
+        chunk.forEach((key, index) => {
+          if (result[index] === 1) held.add(key);
+        });
+      }
+      return held;
+    },
+    async release(owner, keys) {
+      for (let i = 0; i < keys.length; i += CLAIM_CHUNK) {
+        const chunk = keys.slice(i, i + CLAIM_CHUNK);
+        await commands.eval(RELEASE_SCRIPT, chunk.length, ...chunk.map(leaseKey), owner);
+      }
+    },
+  };
+
+  return {
+    pubsub,
+    leases,
+    async close() {
+      channels.clear();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+      if (ownsCommands) await commands.quit().catch(() => commands.disconnect());
+    },
+  };
+}

@@ -1,0 +1,530 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createMemoryBroker,
+  createStatusWatcher,
+  InvalidWatchTargetError,
+  StatusWatcherStoppedError,
+  type StatusBroker,
+  type StatusWatcher,
+  type StatusWatcherOptions,
+} from '../../src/status/index.js';
+import { UpstreamError } from '../../src/upstream/errors.js';
+import {
+  controlledSimulator,
+  CountingUpstream,
+  EventLog,
+  seedAssets,
+  TickLog,
+  waitFor,
+} from '../helpers/status-harness.js';
+
+const KEY_A = 'key-a-0123456789';
+const KEY_B = 'key-b-9876543210';
+
+const stoppers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(stoppers.splice(0).map((stop) => stop()));
+});
+
+function setup(options: Partial<StatusWatcherOptions> = {}) {
+  const { sim, activate } = controlledSimulator();
+  const upstream = new CountingUpstream(sim);
+  const ticks = new TickLog();
+  const watcher = createStatusWatcher({
+    upstream,
+    intervalMs: 20,
+    maxIntervalMs: 80,
+    onTick: ticks.onTick,
+    ...options,
+  });
+  stoppers.push(() => watcher.stop());
+  return { sim, activate, upstream, ticks, watcher };
+}
+
+/**
+ * Proves that nothing reads `ids` any more: with another key's subscription keeping the loop
+ * busy (an idle loop does not tick), three more intervals pass without such a read.
+ */
+async function expectNoMoreReads(
+  { sim, upstream, ticks, watcher }: ReturnType<typeof setup>,
+  ids: readonly string[],
+): Promise<void> {
+  const watched = new Set(ids);
+  const touches = () => upstream.reads.filter((read) => read.ids.some((id) => watched.has(id)));
+  const before = touches().length;
+  const canary = await seedAssets(sim, KEY_B, 1, 1);
+  const subscription = await watcher.watch({ credential: KEY_B, assetIds: canary.assetIds });
+  await ticks.next(3);
+  expect(touches().length).toBe(before);
+  await subscription.return();
+}
+
+function expectIdle(watcher: StatusWatcher): void {
+  expect(watcher.stats()).toMatchObject({
+    subscribers: 0,
+    pendingWatches: 0,
+    credentials: 0,
+    watchedAssets: 0,
+    watchedGroups: 0,
+    heldLeases: 0,
+  });
+}
+
+describe('status watcher: one loop for every subscriber', () => {
+  it.each([
+    { batch: false, perInterval: 100 },
+    { batch: true, perInterval: 10 },
+  ])(
+    'reads each asset at most once per interval for 1,000 subscribers (batch: $batch)',
+    async ({ batch, perInterval }) => {
+      // Enough GetAsset budget to read all 100 at once when they finish (the default 100/s
+      // was spent on the initial reads, and would spread them over a second).
+      const harness = setup({ batch, rateLimits: { GetAsset: 1000 } });
+      const { sim, activate, upstream, ticks, watcher } = harness;
+      const { assetIds } = await seedAssets(sim, KEY_A, 10, 10);
+
+      const logs = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const ids = [assetIds[i % 100]!, assetIds[(i * 7 + 3) % 100]!];
+          return new EventLog(await watcher.watch({ credential: KEY_A, assetIds: ids }));
+        }),
+      );
+      // Initial state: one read per asset, however many subscribers asked at once.
+      expect(upstream.count('getAsset')).toBe(100);
+      expect(watcher.stats()).toMatchObject({ subscribers: 1000, watchedAssets: 100 });
+
+      for (const tick of await ticks.next(4)) {
+        expect(tick.calls.GetAsset + tick.calls.ListAssets).toBeLessThanOrEqual(perInterval);
+      }
+      if (batch) expect(upstream.count('getAsset')).toBe(100);
+
+      activate();
+      await Promise.all(logs.map((log) => log.untilDone()));
+      for (const [i, log] of logs.entries()) {
+        const id = assetIds[i % 100]!;
+        expect(log.statuses(id)).toEqual([
+          [null, 'PROCESSING'],
+          ['PROCESSING', 'ACTIVE'],
+        ]);
+      }
+      // Every subscription ended after its last final event, which released everything.
+      expectIdle(watcher);
+      await expectNoMoreReads(harness, assetIds);
+    },
+  );
+
+  it('reads nothing for final assets while subscribers stay connected', async () => {
+    const { sim, activate, upstream, ticks, watcher } = setup();
+    const { groupIds } = await seedAssets(sim, KEY_A, 2, 5);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, groupId: groupIds[0] }));
+    await log.until((events) => events.length === 5, 'initial state');
+    activate();
+    await log.until((events) => events.length === 10, 'the final statuses');
+    expect(watcher.stats()).toMatchObject({ subscribers: 1, watchedAssets: 5, pollingAssets: 0 });
+    const lists = upstream.count('listAssets');
+    const gets = upstream.count('getAsset');
+    await ticks.next(3);
+    // The group is still swept for new assets (backing off); the final assets are never read.
+    expect(upstream.count('getAsset')).toBe(gets);
+    expect(upstream.count('listAssets') - lists).toBeLessThanOrEqual(3);
+  });
+
+  it('sends a new subscriber the current status first, also when the asset is already final', async () => {
+    const { sim, activate, watcher } = setup();
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const first = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await first.until((events) => events.length === 2, 'initial state');
+    expect(first.events.map((e) => e.kind === 'status' && e.previousStatus)).toEqual([null, null]);
+    activate();
+    await first.untilDone();
+
+    const late = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    const events = await late.untilDone();
+    expect(events).toHaveLength(2);
+    for (const event of events) {
+      expect(event).toMatchObject({
+        kind: 'status',
+        previousStatus: null,
+        asset: { status: 'ACTIVE' },
+      });
+    }
+  });
+
+  it('serves a second subscriber from the shared state without reading upstream', async () => {
+    const { sim, upstream, watcher } = setup();
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 3);
+    new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    const reads = upstream.count('getAsset');
+    const second = new EventLog(
+      await watcher.watch({ credential: KEY_A, assetIds: [assetIds[1]!] }),
+    );
+    await second.until((events) => events.length === 1, 'initial state');
+    expect(upstream.count('getAsset')).toBe(reads);
+  });
+
+  it('backs off for assets that stay PROCESSING, up to maxIntervalMs', async () => {
+    const { sim, upstream, ticks, watcher } = setup({
+      batch: false,
+      backoffAfterMs: 0,
+      maxIntervalMs: 200,
+    });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 1);
+    new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await ticks.next(30);
+    const reads = upstream.reads.filter((r) => r.method === 'getAsset').map((r) => r.at);
+    const gaps = reads.slice(1).map((at, i) => at - reads[i]!);
+    // 30 ticks of 20 ms: without back-off that would be ~30 reads.
+    expect(reads.length).toBeLessThan(15);
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(100);
+  });
+});
+
+describe('status watcher: groups', () => {
+  it('sees assets added to a watched group later: by a sweep, and at once via noteAssetAdded', async () => {
+    const { sim, activate, upstream, watcher } = setup();
+    const { groupIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const groupId = groupIds[0]!;
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, groupId }));
+    await log.until((events) => events.length === 2, 'initial state');
+
+    // Added by another client: discovered by polling.
+    const { id: external } = await sim.createAsset(
+      { credential: KEY_A },
+      { groupId, url: 'https://example.com/b.jpg', type: 'IMAGE' },
+    );
+    await log.until(() => log.statuses(external).length === 1, 'the external asset');
+    expect(log.statuses(external)).toEqual([[null, 'PROCESSING']]);
+
+    // Added through the gateway: delivered before the next poll.
+    const { id: added } = await sim.createAsset(
+      { credential: KEY_A },
+      { groupId, url: 'https://example.com/c.jpg', type: 'IMAGE' },
+    );
+    const reads = upstream.reads.length;
+    watcher.noteAssetAdded(KEY_A, await sim.getAsset({ credential: KEY_A }, added));
+    await log.until(() => log.statuses(added).length === 1, 'the noted asset');
+    expect(upstream.reads.length).toBe(reads);
+    expect(log.statuses(added)).toEqual([[null, 'PROCESSING']]);
+
+    activate();
+    await log.until(
+      () => [external, added].every((id) => log.statuses(id).length === 2),
+      'the new assets to finish',
+    );
+    expect(log.statuses(added)).toEqual([
+      [null, 'PROCESSING'],
+      ['PROCESSING', 'ACTIVE'],
+    ]);
+  });
+
+  it('discovers an asset that was added and finished between two polls', async () => {
+    const { sim, activate, watcher } = setup();
+    const { groupIds } = await seedAssets(sim, KEY_A, 1, 1);
+    const groupId = groupIds[0]!;
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, groupId }));
+    const { id } = await sim.createAsset(
+      { credential: KEY_A },
+      { groupId, url: 'https://example.com/fail-face.jpg', type: 'IMAGE' },
+    );
+    activate();
+    await log.until(() => log.statuses(id).length > 0, 'the finished asset');
+    expect(log.statuses(id)).toEqual([[null, 'FAILED']]);
+  });
+
+  it('ends the watch of a deleted asset with a deleted event', async () => {
+    const { sim, watcher } = setup();
+    const { assetIds, groupIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const direct = new EventLog(
+      await watcher.watch({ credential: KEY_A, assetIds: [assetIds[0]!] }),
+    );
+    const group = new EventLog(await watcher.watch({ credential: KEY_A, groupId: groupIds[0] }));
+    await sim.deleteAsset({ credential: KEY_A }, assetIds[0]!);
+    const events = await direct.untilDone();
+    expect(events.at(-1)).toEqual({
+      kind: 'deleted',
+      assetId: assetIds[0],
+      groupId: groupIds[0],
+      previousStatus: 'PROCESSING',
+    });
+    await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion');
+    expect(group.done).toBe(false);
+  });
+});
+
+describe('status watcher: credentials', () => {
+  it('checks at subscribe time that the credential can read the asset or group', async () => {
+    const { sim, watcher } = setup();
+    const { assetIds, groupIds } = await seedAssets(sim, KEY_A, 1, 1);
+    const asB = { credential: KEY_B };
+    await expect(watcher.watch({ ...asB, assetIds })).rejects.toMatchObject({
+      name: 'UpstreamError',
+      code: 'NOT_FOUND',
+    });
+    await expect(watcher.watch({ ...asB, groupId: groupIds[0] })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    // Also when key A already watches it: the shared state is per credential.
+    new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await expect(watcher.watch({ ...asB, assetIds })).rejects.toBeInstanceOf(UpstreamError);
+    await expect(watcher.watch({ credential: '', assetIds })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+    });
+  });
+
+  it("never sends one key's events to another key's subscriber", async () => {
+    const { sim, activate, watcher } = setup();
+    const a = await seedAssets(sim, KEY_A, 1, 3);
+    const b = await seedAssets(sim, KEY_B, 1, 3);
+    const logA = new EventLog(await watcher.watch({ credential: KEY_A, groupId: a.groupIds[0] }));
+    const logB = new EventLog(await watcher.watch({ credential: KEY_B, groupId: b.groupIds[0] }));
+    const added = await sim.createAsset(
+      { credential: KEY_A },
+      { groupId: a.groupIds[0]!, url: 'https://example.com/x.jpg', type: 'IMAGE' },
+    );
+    watcher.noteAssetAdded(KEY_A, await sim.getAsset({ credential: KEY_A }, added.id));
+    activate();
+    await logA.until((events) => events.length === 8, "key A's events");
+    await logB.until((events) => events.length === 6, "key B's events");
+    const ids = (log: EventLog) =>
+      new Set(log.events.map((e) => (e.kind === 'status' ? e.asset.id : '?')));
+    expect(ids(logA)).toEqual(new Set([...a.assetIds, added.id]));
+    expect(ids(logB)).toEqual(new Set(b.assetIds));
+  });
+
+  it('never puts a credential in channel names or lease keys', async () => {
+    const inner = createMemoryBroker();
+    const names: string[] = [];
+    const broker: StatusBroker = {
+      pubsub: {
+        publish: (channel, message) => {
+          names.push(channel);
+          expect(message).not.toContain(KEY_A);
+          return inner.pubsub.publish(channel, message);
+        },
+        subscribe: (channel, handler) => {
+          names.push(channel);
+          return inner.pubsub.subscribe(channel, handler);
+        },
+      },
+      leases: {
+        claim: (owner, keys, ttl) => {
+          names.push(...keys);
+          return inner.leases.claim(owner, keys, ttl);
+        },
+        release: (owner, keys) => inner.leases.release(owner, keys),
+      },
+      close: () => inner.close(),
+    };
+    const { sim, activate, ticks, watcher } = setup({ broker });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await ticks.next(2);
+    activate();
+    await log.untilDone();
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(name).not.toContain(KEY_A);
+  });
+});
+
+describe('status watcher: upstream failures', () => {
+  it('backs off, tells subscribers the status is stale, and recovers by itself', async () => {
+    const { sim, activate, upstream, ticks, watcher } = setup({
+      batch: false,
+      staleAfterMs: 60,
+      maxIntervalMs: 160,
+    });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await ticks.next(1);
+
+    upstream.failure = new UpstreamError('UPSTREAM_UNAVAILABLE', 'down', { status: 503 });
+    const failingFrom = upstream.reads.length;
+    await log.until((events) => events.some((e) => e.kind === 'stale'), 'a stale event');
+    const stale = log.events.find((e) => e.kind === 'stale')!;
+    expect(stale).toMatchObject({ kind: 'stale', reason: 'UPSTREAM_UNAVAILABLE' });
+    expect(stale.kind === 'stale' && [...stale.assetIds].sort()).toEqual([...assetIds].sort());
+    expect(stale.kind === 'stale' && stale.since).toBeInstanceOf(Date);
+
+    // Backing off: over 15 more intervals, far fewer than 15 reads per asset.
+    await ticks.next(15);
+    const failedReads = upstream.reads.length - failingFrom;
+    expect(failedReads).toBeLessThan(2 * 10);
+    expect(watcher.stats().pollErrorsTotal).toBe(failedReads);
+
+    upstream.failure = null;
+    await log.until((events) => events.some((e) => e.kind === 'recovered'), 'recovery');
+    activate();
+    await log.untilDone();
+    const kinds = log.events.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'stale')).toHaveLength(1);
+    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.indexOf('stale'));
+    for (const id of assetIds) {
+      expect(log.statuses(id)).toEqual([
+        [null, 'PROCESSING'],
+        ['PROCESSING', 'ACTIVE'],
+      ]);
+    }
+  });
+
+  it('honours Retry-After of a RATE_LIMITED answer', async () => {
+    const { sim, upstream, ticks, watcher } = setup({ batch: false });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 1);
+    new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    upstream.failure = new UpstreamError('RATE_LIMITED', 'slow down', { retryAfter: 1 });
+    await waitFor(() => watcher.stats().pollErrorsTotal === 1, 'the rate-limited read');
+    upstream.failure = null;
+    const reads = upstream.reads.length;
+    await ticks.next(10);
+    expect(upstream.reads.length).toBe(reads);
+  });
+});
+
+describe('status watcher: rate budget', () => {
+  it('never exceeds the budget per credential; what it cannot read goes stale', async () => {
+    const { sim, upstream, ticks, watcher } = setup({
+      batch: false,
+      rateLimits: { GetAsset: 20 },
+      staleAfterMs: 60,
+    });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 10);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    const from = Date.now();
+    const initial = upstream.count('getAsset');
+    await ticks.next(10);
+    const reads = upstream.count('getAsset') - initial;
+    // 10 tokens left of the burst of 20, plus 20/s: far below 10 reads per interval.
+    expect(reads).toBeLessThanOrEqual(10 + Math.ceil(((Date.now() - from) * 20) / 1000) + 1);
+    await log.until((events) => events.some((e) => e.kind === 'stale'), 'a stale event');
+    expect(log.events.find((e) => e.kind === 'stale')).toMatchObject({ reason: 'RATE_BUDGET' });
+  });
+});
+
+describe('status watcher: releasing state', () => {
+  it('releases everything after many abrupt closes, also before the first event', async () => {
+    const harness = setup();
+    const { sim, watcher } = harness;
+    const { assetIds, groupIds } = await seedAssets(sim, KEY_A, 2, 5);
+    const target = (i: number) =>
+      i % 3 === 0
+        ? { credential: KEY_A, groupId: groupIds[i % 2] }
+        : { credential: KEY_A, assetIds: [assetIds[i % 10]!, assetIds[(i + 1) % 10]!] };
+
+    const closes = Array.from({ length: 300 }, async (_, i) => {
+      const controller = new AbortController();
+      const pending = watcher.watch(target(i), { signal: controller.signal });
+      switch (i % 4) {
+        case 0: // aborted while still reading its initial state
+          controller.abort();
+          await expect(pending).rejects.toBeDefined();
+          return;
+        case 1: // closed before reading anything
+          await (await pending).return();
+          return;
+        case 2: {
+          // aborted after the first event
+          const subscription = await pending;
+          await subscription.next();
+          controller.abort();
+          expect(await subscription.next()).toEqual({ done: true, value: undefined });
+          return;
+        }
+        default: {
+          // for await ... break
+          for await (const event of await pending) {
+            expect(event.kind).toBe('status');
+            break;
+          }
+        }
+      }
+    });
+    await Promise.all(closes);
+    expectIdle(watcher);
+    await expectNoMoreReads(harness, [...assetIds, ...groupIds]);
+  });
+
+  it('holds 10,000 subscriptions cheaply and releases them all', async () => {
+    const { sim, ticks, watcher } = setup({ intervalMs: 50 });
+    const { assetIds } = await seedAssets(sim, KEY_A, 10, 10);
+    const started = performance.now();
+    const subscriptions = await Promise.all(
+      Array.from({ length: 10_000 }, (_, i) =>
+        watcher.watch({ credential: KEY_A, assetIds: [assetIds[i % 100]!] }),
+      ),
+    );
+    expect(watcher.stats()).toMatchObject({ subscribers: 10_000, watchedAssets: 100 });
+    const [tick] = await ticks.next(1);
+    expect(tick!.durationMs).toBeLessThan(50);
+    await Promise.all(subscriptions.map((s) => s.return()));
+    expect(performance.now() - started).toBeLessThan(3000);
+    expectIdle(watcher);
+  });
+
+  it('ends subscriptions and refuses new ones when stopped', async () => {
+    const { sim, watcher } = setup();
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 1);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await watcher.stop();
+    await log.untilDone();
+    expectIdle(watcher);
+    await expect(watcher.watch({ credential: KEY_A, assetIds })).rejects.toBeInstanceOf(
+      StatusWatcherStoppedError,
+    );
+  });
+
+  it('rejects targets it cannot use', async () => {
+    const { watcher } = setup({ maxAssetIds: 2 });
+    await expect(watcher.watch({ credential: KEY_A })).rejects.toBeInstanceOf(
+      InvalidWatchTargetError,
+    );
+    await expect(
+      watcher.watch({ credential: KEY_A, assetIds: ['a', 'b', 'c'] }),
+    ).rejects.toMatchObject({ field: 'assetIds' });
+    await expect(watcher.watch({ credential: KEY_A, groupId: ' ' })).rejects.toMatchObject({
+      field: 'groupId',
+    });
+    expectIdle(watcher);
+  });
+});
+
+describe('status watcher: several instances on one broker', () => {
+  it('polls each asset from one instance and takes over when it dies', async () => {
+    const { sim, activate } = controlledSimulator();
+    const broker = createMemoryBroker();
+    const make = () => {
+      const upstream = new CountingUpstream(sim);
+      const ticks = new TickLog();
+      const watcher = createStatusWatcher({
+        upstream,
+        broker,
+        batch: false,
+        intervalMs: 20,
+        leaseTtlMs: 60,
+        onTick: ticks.onTick,
+      });
+      stoppers.push(() => watcher.stop());
+      return { upstream, ticks, watcher };
+    };
+    const one = make();
+    const two = make();
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 4);
+    const logOne = new EventLog(await one.watcher.watch({ credential: KEY_A, assetIds }));
+    await waitFor(() => one.watcher.stats().heldLeases === 4, 'instance one to hold the leases');
+    const logTwo = new EventLog(await two.watcher.watch({ credential: KEY_A, assetIds }));
+    const twoReads = two.upstream.reads.length;
+    await two.ticks.next(3);
+    expect(two.upstream.reads.length).toBe(twoReads);
+
+    await one.watcher.stop({ releaseLeases: false });
+    await logOne.untilDone();
+    await waitFor(() => two.watcher.stats().heldLeases === 4, 'the takeover', 1000);
+    activate();
+    await logTwo.untilDone();
+    for (const id of assetIds) {
+      expect(logTwo.statuses(id)).toEqual([
+        [null, 'PROCESSING'],
+        ['PROCESSING', 'ACTIVE'],
+      ]);
+    }
+    await broker.close();
+  });
+});
