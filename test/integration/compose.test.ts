@@ -34,24 +34,35 @@ describe('docker-compose.yml', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('points the gateway at the Prism service serving mocks/openapi.yaml', async () => {
+  it('runs two gateway replicas on Redis behind one entry point, in front of Prism', async () => {
     const compose = parse(await readFile(path.join(root, 'docker-compose.yml'), 'utf8'));
-    const gateway = compose.services.gateway;
-    const prism = compose.services.prism;
-    expect(gateway.build).toBe('.');
-    expect(gateway.environment.UPSTREAM_URL).toBe('http://prism:4010');
-    expect(gateway.environment.HOST).toBe('0.0.0.0');
+    const { prism, redis, lb } = compose.services;
+    for (const name of ['gateway-1', 'gateway-2']) {
+      const gateway = compose.services[name];
+      expect(gateway.build).toBe('.');
+      expect(gateway.environment).toMatchObject({
+        UPSTREAM_URL: 'http://prism:4010',
+        REDIS_URL: 'redis://redis:6379',
+        HOST: '0.0.0.0',
+      });
+    }
     expect(prism.image).toBe('stoplight/prism:5.14.2');
     expect(prism.volumes).toContain('./mocks:/contract:ro');
     expect(prism.command).toContain('/contract/openapi.yaml');
+    expect(redis.image).toMatch(/^redis:/);
+    expect(lb.ports).toContain('4000:4000');
+    const nginx = await readFile(path.join(root, 'deploy/nginx.conf'), 'utf8');
+    expect(nginx).toContain('server gateway-1:4000');
+    expect(nginx).toContain('server gateway-2:4000');
+    expect(nginx).toMatch(/proxy_set_header Upgrade/);
   });
 
   it('is refused by the validator when broken (the check can fail)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'compose-'));
     try {
       const broken = (await readFile(path.join(root, 'docker-compose.yml'), 'utf8')).replace(
-        "ports:\n      - '4000:4000'",
-        'ports: 4000',
+        "ports:\n      - '4010:4010'",
+        'ports: 4010',
       );
       await writeFile(path.join(dir, 'docker-compose.yml'), broken);
       const result = await composeConfig(dir);
