@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
 import { createSimulatorHandler } from './simulator/http.js';
+import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
 import { createArkClient, type ArkClient } from './upstream/client.js';
 
@@ -22,11 +23,22 @@ export interface RunningGateway extends RunningServer {
   mode: 'simulator' | 'upstream';
   /** Where the simulator's REST contract is served, in simulator mode. */
   simulatorUrl: string | null;
+  /**
+   * The status watcher and verification poller behind subscriptions, for stats and tests.
+   * `stop` stops them too; `live.stop({ releaseLeases: false })` before it stops like a crash.
+   */
+  live: RunningLive;
 }
+
+/** What `index.ts` hands over: the logger, and optionally the operations wiring. */
+export type GatewayDeps = { logger: Logger } & Pick<
+  ServerDeps,
+  'metrics' | 'readiness' | 'rateLimiter'
+>;
 
 export async function startGateway(
   config: Readonly<Config>,
-  { logger }: { logger: Logger },
+  { logger, ...ops }: GatewayDeps,
 ): Promise<RunningGateway> {
   if (config.upstreamUrl !== null) {
     const client = createArkClient({
@@ -35,8 +47,9 @@ export async function startGateway(
       rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
       logger,
     });
-    return withClient(client, { mode: 'upstream', simulatorUrl: null }, () =>
-      createServer(config, { upstream: client, logger }),
+    const live = createLive(config, { upstream: client, logger, metrics: ops.metrics?.watcher });
+    return withClient(client, live, { mode: 'upstream', simulatorUrl: null }, () =>
+      createServer(config, { upstream: client, logger, live, ...ops }),
     );
   }
 
@@ -55,12 +68,15 @@ export async function startGateway(
     rateLimits: { CreateAsset: null },
     logger,
   });
+  const live = createLive(config, { upstream: client, logger, metrics: ops.metrics?.watcher });
   const deps: ServerDeps = {
+    ...ops,
     upstream: client,
     logger,
+    live,
     handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })],
   };
-  const gateway = await withClient(client, { mode: 'simulator', simulatorUrl }, () =>
+  const gateway = await withClient(client, live, { mode: 'simulator', simulatorUrl }, () =>
     createServer({ ...config, port }, deps),
   );
   logger.info(
@@ -71,8 +87,10 @@ export async function startGateway(
   return gateway;
 }
 
+/** Starts the server; stops it, then the live services, then the client, in that order. */
 async function withClient(
   client: ArkClient,
+  live: RunningLive,
   extra: Pick<RunningGateway, 'mode' | 'simulatorUrl'>,
   start: () => Promise<RunningServer>,
 ): Promise<RunningGateway> {
@@ -80,14 +98,20 @@ async function withClient(
   try {
     server = await start();
   } catch (error) {
+    await live.stop();
     await client.close();
     throw error;
   }
   let stopping: Promise<void> | undefined;
   return {
     ...extra,
+    live,
     url: server.url,
-    stop: () => (stopping ??= server.stop().finally(() => client.close())),
+    stop: () =>
+      (stopping ??= server
+        .stop()
+        .finally(() => live.stop())
+        .finally(() => client.close())),
   };
 }
 

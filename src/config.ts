@@ -69,6 +69,172 @@ export interface Config {
    * @default 'development'
    */
   readonly nodeEnv: NodeEnv;
+  /**
+   * `GATEWAY_TOKENS`: comma-separated client tokens (12+ characters each) accepted as
+   * `Authorization: Bearer <token>` when `UPSTREAM_API_KEY` is set. Never logged.
+   * @default []
+   */
+  readonly gatewayTokens: readonly string[];
+  /**
+   * `JWT_JWKS_URL`, `JWT_ISSUER`, `JWT_AUDIENCE` (comma-separated): client JWTs verified against
+   * this key set when `UPSTREAM_API_KEY` is set. All three or none.
+   * @default null
+   */
+  readonly jwt: JwtConfig | null;
+  /**
+   * `ALLOW_UNAUTHENTICATED`: with `UPSTREAM_API_KEY` and neither tokens nor JWT, start anyway and
+   * let anyone who can reach the gateway use the key. Without it, that configuration is refused.
+   * No effect once tokens or a JWKS are configured: a credential is then always required.
+   * @default false
+   */
+  readonly allowUnauthenticated: boolean;
+  /**
+   * `GRAPHQL_INTROSPECTION`: answer `__schema`/`__type`.
+   * @default NODE_ENV !== 'production'
+   */
+  readonly graphqlIntrospection: boolean;
+  /**
+   * `GRAPHQL_LANDING_PAGE`: serve Apollo Sandbox to browsers that GET `/graphql`.
+   * @default NODE_ENV !== 'production'
+   */
+  readonly graphqlLandingPage: boolean;
+  /**
+   * `CORS_ORIGINS`: comma-separated origins (`https://app.example.com`) whose browser pages may
+   * call the gateway. Empty: same-origin only.
+   * @default []
+   */
+  readonly corsOrigins: readonly string[];
+  /** Limits on what one request may ask; see each field. */
+  readonly limits: Limits;
+  /** The per-client request rate. */
+  readonly rateLimit: RateLimitConfig;
+  /**
+   * `REDIS_URL`: a `redis://` or `rediss://` URL; when set, the rate limit, the status watcher
+   * (events and poll leases) and redeemed verification tokens are shared through Redis, so that
+   * several instances poll each asset once. Never logged (it may hold a password).
+   * @default null
+   */
+  readonly redisUrl: string | null;
+  /**
+   * `SHUTDOWN_TIMEOUT_MS`: on SIGTERM/SIGINT, how long in-flight requests may take to finish
+   * before their connections are closed.
+   * @default 10000
+   */
+  readonly shutdownTimeoutMs: number;
+  /**
+   * `POLL_INTERVAL_MS`: how often live subscriptions poll the upstream (asset statuses,
+   * verification tokens); slow assets back off from there.
+   * @default 2000
+   */
+  readonly pollIntervalMs: number;
+  /**
+   * `REDIS_KEY_PREFIX`: the prefix of every Redis key and channel of the status watcher, so
+   * that several deployments can share one Redis.
+   * @default 'avatar-gateway:'
+   */
+  readonly redisKeyPrefix: string;
+  /** Limits of GraphQL subscriptions over WebSocket; see each field. */
+  readonly ws: WsConfig;
+}
+
+export interface WsConfig {
+  /**
+   * `WS_KEEPALIVE_MS`: how often the server pings each socket; one that has not answered after
+   * as long again is terminated. `0` turns pings off.
+   * @default 12000
+   */
+  readonly keepAliveMs: number;
+  /**
+   * `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`: operations one socket may run at once; one more gets
+   * a `TOO_MANY_SUBSCRIPTIONS` error and the others go on.
+   * @default 50
+   */
+  readonly maxSubscriptionsPerConnection: number;
+  /**
+   * `WS_MAX_PAYLOAD_BYTES`: the largest WebSocket message a client may send; larger closes the
+   * socket with 1009.
+   * @default 65536
+   */
+  readonly maxPayloadBytes: number;
+  /**
+   * `WS_CONNECTION_INIT_TIMEOUT_MS`: how long a socket may take to send `connection_init`
+   * before it is closed with 4408.
+   * @default 3000
+   */
+  readonly connectionInitTimeoutMs: number;
+}
+
+export interface JwtConfig {
+  /** `JWT_JWKS_URL`: https, or http on localhost / 127.0.0.1 / [::1]. */
+  readonly jwksUrl: string;
+  /** `JWT_ISSUER`: the required `iss` claim. */
+  readonly issuer: string;
+  /** `JWT_AUDIENCE`: `aud` must hold one of these. */
+  readonly audience: readonly string[];
+}
+
+export interface Limits {
+  /**
+   * `MAX_BODY_BYTES`: the largest HTTP request body; larger ones get 413 `PAYLOAD_TOO_LARGE`.
+   * @default 1048576
+   */
+  readonly maxBodyBytes: number;
+  /**
+   * `GRAPHQL_MAX_DEPTH`: how deep fields may nest (introspection fields excepted).
+   * @default 10
+   */
+  readonly maxDepth: number;
+  /**
+   * `GRAPHQL_MAX_COST`: the largest estimated cost of one operation (objects 1, scalars 0, a
+   * paged field multiplies its selection by `pageSize`/`first`, each mutation field adds 10).
+   * @default 1000
+   */
+  readonly maxCost: number;
+  /**
+   * `GRAPHQL_MAX_ALIASES`: aliases per document.
+   * @default 30
+   */
+  readonly maxAliases: number;
+  /**
+   * `GRAPHQL_MAX_BATCH`: operations per HTTP request; `1` refuses batches (JSON arrays).
+   * @default 1
+   */
+  readonly maxBatch: number;
+  /**
+   * `GRAPHQL_MAX_TOKENS`: lexical tokens per document, checked while parsing.
+   * @default 10000
+   */
+  readonly maxTokens: number;
+  /**
+   * `GRAPHQL_MAX_STRING_LENGTH`: characters in any string argument or variable.
+   * @default 2048
+   */
+  readonly maxStringLength: number;
+  /**
+   * `GRAPHQL_MAX_LIST_LENGTH`: items in any list argument or variable (a safety net above the
+   * schema's own limits, such as 100 ids per filter, which answer `BAD_USER_INPUT`).
+   * @default 1000
+   */
+  readonly maxListLength: number;
+  /**
+   * `GRAPHQL_MAX_VARIABLES_BYTES`: the approximate size of all variables together.
+   * @default 65536
+   */
+  readonly maxVariablesBytes: number;
+}
+
+export interface RateLimitConfig {
+  /**
+   * `RATE_LIMIT_PER_MINUTE`: requests per client per minute, refilled continuously; `0` turns the
+   * limit off.
+   * @default 600
+   */
+  readonly perMinute: number;
+  /**
+   * `RATE_LIMIT_BURST`: how many requests a client may send at once (the bucket's size).
+   * @default 100
+   */
+  readonly burst: number;
 }
 
 /** A variable that cannot be used; the message names it. */
@@ -97,8 +263,206 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     verificationTtlSeconds: integer(env, 'VERIFICATION_TTL_SECONDS', 120, 1, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     nodeEnv: oneOf(env, 'NODE_ENV', NODE_ENVS, 'development'),
+    ...security(env),
+    ...live(env),
   };
   return Object.freeze(config);
+}
+
+/** The variables of issue 5 ("Live status"): polling, the watcher's Redis keys, WebSocket. */
+function live(env: Env): Pick<Config, 'pollIntervalMs' | 'redisKeyPrefix' | 'ws'> {
+  const prefix = env['REDIS_KEY_PREFIX'] ?? '';
+  if (/\s/.test(prefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must not contain whitespace');
+  return {
+    pollIntervalMs: integer(env, 'POLL_INTERVAL_MS', 2000, 10, 600_000),
+    redisKeyPrefix: prefix === '' ? 'avatar-gateway:' : prefix,
+    ws: Object.freeze({
+      keepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 600_000),
+      maxSubscriptionsPerConnection: integer(
+        env,
+        'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+        50,
+        1,
+        10_000,
+      ),
+      maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 64 * 1024 * 1024),
+      connectionInitTimeoutMs: integer(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1, 600_000),
+    }),
+  };
+}
+
+/** The variables of issue 6 ("Hardening"): access, limits, CORS, Redis, shutdown. */
+function security(env: Env): SecurityConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
+  const upstreamApiKey = apiKey(env, 'UPSTREAM_API_KEY');
+  const gatewayTokens = tokenList(env, 'GATEWAY_TOKENS', upstreamApiKey);
+  const jwt = jwtConfig(env);
+  const allowUnauthenticated = bool(env, 'ALLOW_UNAUTHENTICATED', false);
+  if (upstreamApiKey === null) {
+    const clientAuth = gatewayTokens.length > 0 ? 'GATEWAY_TOKENS' : jwt ? 'JWT_JWKS_URL' : null;
+    if (clientAuth !== null) {
+      throw new ConfigError(
+        clientAuth,
+        'needs UPSTREAM_API_KEY: without a server-held key each caller sends its own upstream key as the Bearer token (pass-through), so there is no room for a gateway token',
+      );
+    }
+  } else if (gatewayTokens.length === 0 && jwt === null && !allowUnauthenticated) {
+    throw new ConfigError(
+      'UPSTREAM_API_KEY',
+      'is set, but no client authentication is configured, so anyone who can reach the gateway could spend this key. Set GATEWAY_TOKENS, or JWT_JWKS_URL with JWT_ISSUER and JWT_AUDIENCE, or ALLOW_UNAUTHENTICATED=true to accept that',
+    );
+  }
+  const production = nodeEnv === 'production';
+  const maxBodyBytes = integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024);
+  const limits: Limits = Object.freeze({
+    maxBodyBytes,
+    maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 2, 100),
+    maxCost: integer(env, 'GRAPHQL_MAX_COST', 1000, 1, 10_000_000),
+    maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 10_000),
+    maxBatch: integer(env, 'GRAPHQL_MAX_BATCH', 1, 1, 100),
+    maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 10_000, 100, 1_000_000),
+    maxStringLength: integer(env, 'GRAPHQL_MAX_STRING_LENGTH', 2048, 64, 1_048_576),
+    maxListLength: integer(env, 'GRAPHQL_MAX_LIST_LENGTH', 1000, 1, 100_000),
+    maxVariablesBytes: integer(env, 'GRAPHQL_MAX_VARIABLES_BYTES', 65_536, 1024, maxBodyBytes),
+  });
+  const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
+  return {
+    gatewayTokens,
+    jwt,
+    allowUnauthenticated,
+    graphqlIntrospection: bool(env, 'GRAPHQL_INTROSPECTION', !production),
+    graphqlLandingPage: bool(env, 'GRAPHQL_LANDING_PAGE', !production),
+    corsOrigins: originList(env, 'CORS_ORIGINS'),
+    limits,
+    rateLimit: Object.freeze({
+      perMinute,
+      burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000),
+    }),
+    redisUrl: redisUrl(env, 'REDIS_URL'),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+}
+
+/** The fields `security()` reads. */
+type SecurityConfig = Pick<
+  Config,
+  | 'gatewayTokens'
+  | 'jwt'
+  | 'allowUnauthenticated'
+  | 'graphqlIntrospection'
+  | 'graphqlLandingPage'
+  | 'corsOrigins'
+  | 'limits'
+  | 'rateLimit'
+  | 'redisUrl'
+  | 'shutdownTimeoutMs'
+>;
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+/** Comma-separated, blanks dropped. */
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+const MIN_TOKEN_LENGTH = 12;
+
+function tokenList(env: Env, name: string, upstreamApiKey: string | null): readonly string[] {
+  const tokens = list(env, name);
+  // Positions only: a token's value never goes into the message.
+  tokens.forEach((token, i) => {
+    if (token.length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError(
+        name,
+        `token #${i + 1} is shorter than ${MIN_TOKEN_LENGTH} characters; use long random tokens`,
+      );
+    }
+    if (/[\s"\\]/.test(token)) {
+      throw new ConfigError(name, `token #${i + 1} contains whitespace, a quote or a backslash`);
+    }
+    if (token === upstreamApiKey) {
+      throw new ConfigError(name, `token #${i + 1} is the UPSTREAM_API_KEY; use a different one`);
+    }
+  });
+  return Object.freeze([...new Set(tokens)]);
+}
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function jwtConfig(env: Env): JwtConfig | null {
+  const jwksUrl = nonEmpty(env, 'JWT_JWKS_URL');
+  const issuer = nonEmpty(env, 'JWT_ISSUER');
+  const audience = list(env, 'JWT_AUDIENCE');
+  if (jwksUrl === undefined) {
+    if (issuer !== undefined) throw new ConfigError('JWT_ISSUER', 'needs JWT_JWKS_URL');
+    if (audience.length > 0) throw new ConfigError('JWT_AUDIENCE', 'needs JWT_JWKS_URL');
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(jwksUrl);
+  } catch {
+    throw new ConfigError('JWT_JWKS_URL', 'expected an absolute https URL');
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp) {
+    throw new ConfigError(
+      'JWT_JWKS_URL',
+      'expected an https URL (http only on localhost, 127.0.0.1 or [::1])',
+    );
+  }
+  if (issuer === undefined) throw new ConfigError('JWT_ISSUER', 'is required with JWT_JWKS_URL');
+  if (audience.length === 0) {
+    throw new ConfigError('JWT_AUDIENCE', 'is required with JWT_JWKS_URL');
+  }
+  return Object.freeze({ jwksUrl: url.href, issuer, audience: Object.freeze(audience) });
+}
+
+function originList(env: Env, name: string): readonly string[] {
+  const origins = list(env, name).map((raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `"${raw}" is not an origin such as https://app.example.com`);
+    }
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      raw.replace(/\/$/, '').toLowerCase() !== url.origin.toLowerCase()
+    ) {
+      throw new ConfigError(
+        name,
+        `"${raw}" is not an origin: give scheme, host and port only, such as https://app.example.com`,
+      );
+    }
+    return url.origin;
+  });
+  return Object.freeze([...new Set(origins)]);
+}
+
+function redisUrl(env: Env, name: string): string | null {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The value may carry a password: never echo it.
+    throw new ConfigError(name, 'expected a redis:// or rediss:// URL');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(name, `expected a redis:// or rediss:// URL, got "${url.protocol}"`);
+  }
+  return raw;
 }
 
 /** Unset and empty (after trim) both mean "not set". */

@@ -1,12 +1,14 @@
 /**
  * The per-request context resolvers receive: the upstream port, the request's credential (as
  * `CallOptions`), per-request loaders, the clock and the logger. It knows nothing of HTTP: the
- * transport hands over the `Authorization` header value only.
+ * transport hands over the outcome of `authenticate` (`src/security/access.ts`) only.
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { UnauthenticatedError } from './errors.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import type { AccessResult } from './security/access.js';
+import type { LiveServices } from './subscriptions/live.js';
 import type { CallOptions, Upstream } from './upstream/port.js';
 
 export interface GatewayContext {
@@ -21,6 +23,11 @@ export interface GatewayContext {
    * is no credential, so call it before doing anything that needs one.
    */
   callOptions(): CallOptions;
+  /**
+   * The status watcher and verification poller, when the server runs them (subscriptions, and
+   * mutations that must agree with subscribers).
+   */
+  readonly live?: LiveServices;
 }
 
 export interface ContextDeps {
@@ -28,44 +35,44 @@ export interface ContextDeps {
   logger: Logger;
   /** @default () => new Date() */
   now?: () => Date;
+  /** @default none: no subscriptions */
+  live?: LiveServices;
 }
 
-export type ContextConfig = Pick<
-  Config,
-  'upstreamApiKey' | 'defaultModel' | 'verificationTtlSeconds'
->;
+export type ContextConfig = Pick<Config, 'defaultModel' | 'verificationTtlSeconds'>;
 
-/**
- * The upstream credential for a request: the server's `UPSTREAM_API_KEY` when configured,
- * otherwise the caller's `Authorization: Bearer <key>`; `null` when neither is usable.
- */
-export function resolveCredential(
-  authorization: string | undefined,
-  serverKey: string | null,
-): string | null {
-  if (serverKey !== null) return serverKey;
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '');
-  return match?.[1] ?? null;
+/** What a transport hands over: the outcome of `Access.authenticate`, and its logger. */
+export interface ContextRequest {
+  access: AccessResult;
+  /**
+   * The request's logger (e.g. with its request id).
+   * @default deps.logger
+   */
+  logger?: Logger;
 }
 
 export function createContext(
   config: ContextConfig,
   deps: ContextDeps,
-  request: { authorization?: string },
+  request: ContextRequest,
 ): GatewayContext {
-  const credential = resolveCredential(request.authorization, config.upstreamApiKey);
-  const options: CallOptions | null =
-    credential === null ? null : { credential, model: config.defaultModel };
+  const { access } = request;
+  const options: CallOptions | null = access.ok
+    ? { credential: access.credential, model: config.defaultModel }
+    : null;
   const callOptions = (): CallOptions => {
-    if (options === null) throw new UnauthenticatedError();
+    if (options === null) {
+      throw new UnauthenticatedError(access.ok ? undefined : access.error.message);
+    }
     return options;
   };
   return {
     upstream: deps.upstream,
     loaders: createLoaders(deps.upstream, callOptions),
-    logger: deps.logger,
+    logger: request.logger ?? deps.logger,
     now: deps.now ?? (() => new Date()),
     verificationTtlSeconds: config.verificationTtlSeconds,
     callOptions,
+    ...(deps.live ? { live: deps.live } : {}),
   };
 }

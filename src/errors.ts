@@ -53,6 +53,24 @@ export const ERROR_CODES = [
   'VERIFICATION_FAILED',
   /** The verification token is unknown (or belongs to another key). */
   'VERIFICATION_NOT_FOUND',
+  // Ours: the gateway's own limits (HTTP and GraphQL), see README "Security".
+  /** The request body is larger than `MAX_BODY_BYTES` (HTTP 413). */
+  'PAYLOAD_TOO_LARGE',
+  /** The query nests fields deeper than `GRAPHQL_MAX_DEPTH` (or brackets far deeper). */
+  'QUERY_TOO_DEEP',
+  /** The query's estimated cost is over `GRAPHQL_MAX_COST`; `cost` and `maxCost` say by how much. */
+  'QUERY_TOO_COMPLEX',
+  /** The query uses more aliases than `GRAPHQL_MAX_ALIASES`. */
+  'TOO_MANY_ALIASES',
+  /** The request holds a batch (JSON array) of more operations than `GRAPHQL_MAX_BATCH`. */
+  'BATCH_TOO_LARGE',
+  /** A string, a list or the variables as a whole are over their size limit; `field` names it. */
+  'INPUT_TOO_LARGE',
+  /** A browser request from an origin that `CORS_ORIGINS` does not list (HTTP 403). */
+  'ORIGIN_NOT_ALLOWED',
+  // Ours: subscriptions over WebSocket.
+  /** The socket already runs `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` operations; the others go on. */
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -238,6 +256,107 @@ export class VerificationNotFoundError extends SimpleUpstreamError {
   readonly code = 'VERIFICATION_NOT_FOUND';
   constructor(upstream?: UpstreamInfo, cause?: Error) {
     super('VERIFICATION_NOT_FOUND', 'The verification token is unknown.', upstream, cause);
+  }
+}
+
+/** `extensions.http` tells Apollo Server the HTTP status; it never reaches the client. */
+function httpStatus(status: number): { http: { status: number } } {
+  return { http: { status } };
+}
+
+/**
+ * The gateway's own per-client rate limit (`RATE_LIMIT_PER_MINUTE`), as opposed to the upstream's
+ * (`RateLimitedError`). Same code, so clients handle both alike.
+ */
+export class GatewayRateLimitedError extends GatewayError {
+  readonly code = 'RATE_LIMITED';
+  constructor(readonly retryAfter: number) {
+    super('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s.`, {
+      retryAfter,
+      ...httpStatus(429),
+    });
+  }
+}
+
+export class PayloadTooLargeError extends GatewayError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  constructor(readonly maxBytes: number) {
+    super('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`, {
+      maxBytes,
+      ...httpStatus(413),
+    });
+  }
+}
+
+export class QueryTooDeepError extends GatewayError {
+  readonly code = 'QUERY_TOO_DEEP';
+  /** @param detail what was measured, e.g. `fields nest 12 levels deep`. */
+  constructor(detail: string, maxDepth: number) {
+    super('QUERY_TOO_DEEP', `The query is too deep: ${detail}; at most ${maxDepth} are allowed.`, {
+      maxDepth,
+      ...httpStatus(400),
+    });
+  }
+}
+
+export class QueryTooComplexError extends GatewayError {
+  readonly code = 'QUERY_TOO_COMPLEX';
+  constructor(cost: number, maxCost: number) {
+    super(
+      'QUERY_TOO_COMPLEX',
+      `The query's estimated cost is ${cost}; at most ${maxCost} is allowed. Ask for smaller pages or fewer nested lists.`,
+      { cost, maxCost, ...httpStatus(400) },
+    );
+  }
+}
+
+export class TooManyAliasesError extends GatewayError {
+  readonly code = 'TOO_MANY_ALIASES';
+  constructor(count: number, maxAliases: number) {
+    super(
+      'TOO_MANY_ALIASES',
+      `The query uses ${count} aliases; at most ${maxAliases} are allowed.`,
+      { maxAliases, ...httpStatus(400) },
+    );
+  }
+}
+
+export class BatchTooLargeError extends GatewayError {
+  readonly code = 'BATCH_TOO_LARGE';
+  constructor(count: number, maxBatch: number) {
+    super(
+      'BATCH_TOO_LARGE',
+      maxBatch <= 1
+        ? 'Batched operations (a JSON array) are not accepted; send one operation per request.'
+        : `The batch holds ${count} operations; at most ${maxBatch} are allowed.`,
+      { maxBatch, ...httpStatus(400) },
+    );
+  }
+}
+
+export class InputTooLargeError extends GatewayError {
+  readonly code = 'INPUT_TOO_LARGE';
+  /** @param field where, e.g. `variables.input.name` or `query` for a literal in the document. */
+  constructor(message: string, field: string) {
+    super('INPUT_TOO_LARGE', message, { field, ...httpStatus(400) });
+  }
+}
+
+export class OriginNotAllowedError extends GatewayError {
+  readonly code = 'ORIGIN_NOT_ALLOWED';
+  constructor() {
+    super('ORIGIN_NOT_ALLOWED', 'Requests from this origin are not allowed.', httpStatus(403));
+  }
+}
+
+export class TooManySubscriptionsError extends GatewayError {
+  readonly code = 'TOO_MANY_SUBSCRIPTIONS';
+  constructor(maxSubscriptions: number) {
+    super(
+      'TOO_MANY_SUBSCRIPTIONS',
+      `This connection already runs ${maxSubscriptions} subscriptions; end one or open another connection.`,
+      { maxSubscriptions },
+    );
   }
 }
 

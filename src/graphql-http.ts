@@ -5,7 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { PayloadTooLargeError } from './errors.js';
 
 export interface GraphQLHttpHandlerOptions<TContext extends BaseContext> {
   /** A started Apollo Server. */
@@ -19,21 +21,51 @@ export interface GraphQLHttpHandlerOptions<TContext extends BaseContext> {
    */
   path?: string;
   /**
-   * The largest request body accepted; larger ones get 413.
+   * The largest request body accepted; larger ones get 413 `PAYLOAD_TOO_LARGE`.
    * @default 1048576
    */
   maxBodyBytes?: number;
+  /**
+   * Runs once the path matched, before the body is read (CORS, authentication, rate limit).
+   * Resolves `false` when it answered the request itself.
+   * @default none
+   */
+  admit?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  /**
+   * Checks the operations before Apollo parses them: the parsed JSON body (one operation or a
+   * batch), or for GET `{ query }` from the query string. A returned error is the answer.
+   * @default none
+   */
+  checkOperations?: (body: unknown) => GraphQLError | null;
+  /** Told the code of every error this adapter answers itself (for metrics). */
+  onRefused?: (code: string) => void;
 }
 
-/** Answers for requests Apollo never sees, in the GraphQL error shape. */
-function sendError(res: ServerResponse, status: number, message: string): void {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-  res.writeHead(status, {
+/**
+ * Answers outside Apollo in the GraphQL error shape: the error's message and extensions, its
+ * HTTP status from `extensions.http.status` (400 when absent), which is not sent.
+ */
+export function sendGraphQLError(
+  res: ServerResponse,
+  error: GraphQLError,
+  headers: Record<string, string> = {},
+): void {
+  const { http, ...extensions } = error.extensions as { http?: { status?: number } };
+  const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
+  res.writeHead(http?.status ?? 400, {
+    ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
 }
+
+function badRequest(status: number, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_REQUEST', http: { status } } });
+}
+
+/** Strict: a body that is not UTF-8 is refused rather than patched with U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 class BodyTooLarge extends Error {}
 
@@ -66,6 +98,11 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const path = options.path ?? '/graphql';
   const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const sendError = (res: ServerResponse, error: GraphQLError) => {
+    const code = error.extensions['code'];
+    if (typeof code === 'string') options.onRefused?.(code);
+    sendGraphQLError(res, error);
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -73,6 +110,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
       return;
     }
+    if (options.admit && !(await options.admit(req, res))) return;
 
     let raw: Buffer;
     try {
@@ -81,7 +119,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
       if (!(error instanceof BodyTooLarge)) throw error;
       // Stop reading; close the connection once the answer is out.
       res.setHeader('connection', 'close');
-      sendError(res, 413, `The request body is larger than ${limit} bytes.`);
+      sendError(res, new PayloadTooLargeError(limit));
       req.resume();
       return;
     }
@@ -89,15 +127,31 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
     const contentType = req.headers['content-type'] ?? '';
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1];
     if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-      sendError(res, 415, `Unsupported charset "${charset}": send UTF-8.`);
+      sendError(res, badRequest(415, 'Unsupported charset: send UTF-8.'));
       return;
     }
     let body: unknown;
     if (/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType) && raw.length > 0) {
+      let text: string;
       try {
-        body = JSON.parse(raw.toString('utf8'));
+        text = utf8.decode(raw);
       } catch {
-        sendError(res, 400, 'The request body is not valid JSON.');
+        sendError(res, badRequest(400, 'The request body is not valid UTF-8.'));
+        return;
+      }
+      try {
+        body = JSON.parse(text);
+      } catch {
+        sendError(res, badRequest(400, 'The request body is not valid JSON.'));
+        return;
+      }
+    }
+    if (options.checkOperations) {
+      const operations =
+        req.method === 'GET' ? { query: url.searchParams.get('query') ?? undefined } : body;
+      const refusal = options.checkOperations(operations);
+      if (refusal) {
+        sendError(res, refusal);
         return;
       }
     }

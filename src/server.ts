@@ -11,13 +11,35 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createContext, type ContextDeps, type GatewayContext } from './context.js';
 import { createFormatError } from './errors.js';
-import { createGraphQLHttpHandler } from './graphql-http.js';
+import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
+import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
+import {
+  createMetrics,
+  createMetricsPlugin,
+  type GatewayMetrics,
+} from './observability/metrics.js';
+import { requestLogOf, startRequestLog } from './observability/request-log.js';
+import { createAccess, type Access, type AccessResult } from './security/access.js';
+import { createCorsPolicy, SANDBOX_ORIGIN } from './security/cors.js';
+import { createGate } from './security/http-gate.js';
+import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
+import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
 import { buildSchema } from './schema/build-schema.js';
+import type { LiveServices } from './subscriptions/live.js';
+import {
+  attachSubscriptions,
+  subscriptionTransportPlugin,
+  type SubscriptionServer,
+} from './subscriptions/ws.js';
 import type { Upstream } from './upstream/port.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -37,13 +59,53 @@ export interface ServerDeps {
    * @default []
    */
   handlers?: Array<(req: IncomingMessage, res: ServerResponse) => boolean>;
+  /**
+   * This instance's metrics; pass one to share it with the upstream client and the watcher.
+   * @default createMetrics()
+   */
+  metrics?: GatewayMetrics;
+  /**
+   * Checks `/readyz` runs (e.g. Redis answers); all must pass for 200.
+   * @default []
+   */
+  readiness?: ReadinessCheck[];
+  /**
+   * The per-client rate limiter (e.g. `createRedisRateLimiter`); `null` turns the limit off.
+   * @default in memory from `config.rateLimit` (none when `perMinute` is 0)
+   */
+  rateLimiter?: RateLimiter | null;
+  /**
+   * Where JWT signing keys come from (tests pass a local key set).
+   * @default the key set at `config.jwt.jwksUrl`
+   */
+  jwks?: JWTVerifyGetKey;
+  /**
+   * The status watcher and verification poller. With them, `createServer` also serves GraphQL
+   * subscriptions over WebSocket on the same path (`src/subscriptions/ws.ts`); their owner
+   * stops them after the server.
+   * @default none: no subscriptions
+   */
+  live?: LiveServices;
 }
 
 export interface GraphQLService {
   /** Not started; call `start()` (or let `createServer` do it). */
   apollo: ApolloServer<GatewayContext>;
-  /** The context of one request, from its `Authorization` header value. */
-  contextFor(request: { authorization?: string }): GatewayContext;
+  /**
+   * Who is calling, from an `Authorization` header value; the same check for HTTP and
+   * WebSocket. Pass the result to `contextFor`.
+   */
+  access: Access;
+  /**
+   * The context of one request: from `access.authenticate`'s result (with the request's
+   * logger), or, in-process, from an `Authorization` value checked by `authenticateSync`.
+   */
+  contextFor(
+    request: { access: AccessResult; logger?: Logger } | { authorization?: string },
+  ): GatewayContext;
+  metrics: GatewayMetrics;
+  /** The executable schema, for the WebSocket transport. */
+  schema: GraphQLSchema;
 }
 
 /** Builds the schema and an Apollo Server around it, without any transport. */
@@ -53,24 +115,60 @@ export async function createGraphQL(
   plugins: ApolloServerPlugin<GatewayContext>[] = [],
 ): Promise<GraphQLService> {
   const schema = await buildSchema();
-  const production = config.nodeEnv === 'production';
+  const access = createAccess(config, deps.jwks ? { jwks: deps.jwks } : {});
+  const metrics = deps.metrics ?? createMetrics();
+  const formatError = createFormatError(deps.logger);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
-    formatError: createFormatError(deps.logger),
+    formatError: (formatted, error) => {
+      const out = formatError(formatted, error);
+      metrics.countError(String(out.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR'));
+      return out;
+    },
     includeStacktraceInErrorResponses: false,
-    introspection: !production,
+    introspection: config.graphqlIntrospection,
+    // No "did you mean" hints that would reveal the schema when introspection is off.
+    hideSchemaDetailsFromClientErrors: !config.graphqlIntrospection,
+    // Batches are capped by `checkHttpOperations` (GRAPHQL_MAX_BATCH) before Apollo sees them.
+    allowBatchedHttpRequests: config.limits.maxBatch > 1,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    maxRecursiveSelections: true,
+    // index.ts handles signals; Apollo re-raising SIGTERM would defeat the exit code.
+    stopOnTerminationSignals: false,
     logger: apolloLogger(deps.logger),
-    plugins,
+    plugins: [
+      config.graphqlLandingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ footer: false })
+        : ApolloServerPluginLandingPageDisabled(),
+      createLimitsPlugin(config.limits),
+      createMetricsPlugin(metrics),
+      ...plugins,
+    ],
   });
   const contextDeps: ContextDeps = { upstream: deps.upstream, logger: deps.logger };
   if (deps.now) contextDeps.now = deps.now;
-  return { apollo, contextFor: (request) => createContext(config, contextDeps, request) };
+  if (deps.live) contextDeps.live = deps.live;
+  return {
+    apollo,
+    access,
+    metrics,
+    schema,
+    contextFor: (request) =>
+      createContext(
+        config,
+        contextDeps,
+        'access' in request ? request : { access: access.authenticateSync(request.authorization) },
+      ),
+  };
 }
 
 export interface RunningServer {
   /** Where GraphQL is served, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
-  /** Stops accepting requests, lets in-flight ones finish (10 s at most), closes. Idempotent. */
+  /**
+   * Stops accepting requests, lets in-flight ones finish (`config.shutdownTimeoutMs` at most),
+   * closes. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -80,22 +178,85 @@ export async function createServer(
   deps: ServerDeps,
 ): Promise<RunningServer> {
   const httpServer = createHttpServer();
-  const { apollo, contextFor } = await createGraphQL(config, deps, [
-    ApolloServerPluginDrainHttpServer({ httpServer }),
+  // Slow senders (slowloris) may hold a connection this long at most; responses are not bound.
+  httpServer.requestTimeout = 30_000;
+  const metrics = deps.metrics ?? createMetrics();
+  let subscriptions: SubscriptionServer | undefined;
+  const { apollo, access, contextFor, schema } = await createGraphQL(config, { ...deps, metrics }, [
+    ApolloServerPluginDrainHttpServer({
+      httpServer,
+      stopGracePeriodMillis: config.shutdownTimeoutMs,
+    }),
+    subscriptionTransportPlugin(() => subscriptions),
   ]);
   await apollo.start();
+  if (deps.live) {
+    const maskError = createFormatError(deps.logger);
+    subscriptions = attachSubscriptions({
+      httpServer,
+      schema,
+      path: GRAPHQL_PATH,
+      limits: config.ws,
+      queryLimits: config.limits,
+      authenticate: (authorization) => access.authenticate(authorization),
+      context: (granted) => contextFor({ access: granted }),
+      formatError: (formatted, error) => {
+        const out = maskError(formatted, error);
+        metrics.countError(String(out.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR'));
+        return out;
+      },
+      logger: deps.logger,
+    });
+  }
+  const refuse = (res: ServerResponse, error: GraphQLError, headers?: Record<string, string>) => {
+    metrics.countRequest('unknown');
+    metrics.countError(String(error.extensions['code']));
+    sendGraphQLError(res, error, headers);
+  };
+  const gate = createGate({
+    access,
+    cors: createCorsPolicy(
+      config.graphqlLandingPage ? [...config.corsOrigins, SANDBOX_ORIGIN] : config.corsOrigins,
+    ),
+    limiter:
+      deps.rateLimiter !== undefined
+        ? deps.rateLimiter
+        : config.rateLimit.perMinute > 0
+          ? createMemoryRateLimiter(config.rateLimit)
+          : null,
+    refuse,
+    onAccess: (req, result) =>
+      requestLogOf(req)?.annotate({ principal: result.ok ? result.principal.id : null }),
+  });
   const graphql = createGraphQLHttpHandler({
     apollo,
     path: GRAPHQL_PATH,
     logger: deps.logger,
-    context: async (req) => {
-      const authorization = req.headers.authorization;
-      return contextFor(authorization === undefined ? {} : { authorization });
+    maxBodyBytes: config.limits.maxBodyBytes,
+    admit: gate.admit,
+    checkOperations: (body) => checkHttpOperations(body, config.limits),
+    onRefused: (code) => {
+      metrics.countRequest('unknown');
+      metrics.countError(code);
     },
+    context: async (req) =>
+      contextFor({
+        access: gate.accessOf(req) ?? (await access.authenticate(req.headers.authorization)),
+        logger: requestLogOf(req)?.logger ?? deps.logger,
+      }),
+  });
+  let stopping: Promise<void> | undefined;
+  const ops = createOpsEndpoints({
+    registry: metrics.registry,
+    readiness: deps.readiness ?? [],
+    stopping: () => stopping !== undefined,
   });
   const handlers = deps.handlers ?? [];
   httpServer.on('request', (req, res) => {
-    if (!handlers.some((handler) => handler(req, res))) graphql(req, res);
+    startRequestLog(req, res, deps.logger, (path) => OPS_PATHS.has(path));
+    res.setHeader('x-content-type-options', 'nosniff');
+    if (handlers.some((handler) => handler(req, res)) || ops(req, res)) return;
+    graphql(req, res);
   });
   try {
     await listen(httpServer, config.port, config.host);
@@ -103,7 +264,6 @@ export async function createServer(
     await apollo.stop();
     throw error;
   }
-  let stopping: Promise<void> | undefined;
   return {
     url: urlOf(httpServer),
     stop: () => (stopping ??= apollo.stop()),

@@ -35,8 +35,8 @@ describe('credentials', () => {
     } satisfies CallOptions);
   });
 
-  it('uses the server key when UPSTREAM_API_KEY is set, whatever the caller sends', async () => {
-    api = await startApi({ config: { upstreamApiKey: 'server-key' } });
+  it('uses the server key when UPSTREAM_API_KEY is set, whatever the caller sends (ALLOW_UNAUTHENTICATED)', async () => {
+    api = await startApi({ config: { upstreamApiKey: 'server-key', allowUnauthenticated: true } });
     const created = await api.exec(
       'mutation { createGroup(input: { name: "shared" }) { id } }',
       undefined,

@@ -3,6 +3,7 @@
  * Data is seeded straight into the simulator, then the recorded calls are reset.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import type { CallOptions } from '../../src/upstream/port.js';
 import { ACTIVATION_MS, startApi, type Api } from '../helpers/api-harness.js';
 
@@ -126,6 +127,10 @@ describe('Asset.group', () => {
   });
 
   it('splits more than 100 groups into chunks of 100, and reads each asset once', async () => {
+    await api.stop();
+    // 300 aliases: far over the default GRAPHQL_MAX_ALIASES, which is not under test here.
+    const defaults = loadConfig({ NODE_ENV: 'test' });
+    api = await startApi({ config: { limits: { ...defaults.limits, maxAliases: 1000 } } });
     const groups = await seed(150, 1);
     const assets = await api.state.listAssets(A, { page: 1, pageSize: 100 });
     const more = await api.state.listAssets(A, { page: 2, pageSize: 100 });

@@ -13,7 +13,67 @@ describe('loadConfig', () => {
       verificationTtlSeconds: 120,
       logLevel: 'info',
       nodeEnv: 'development',
+      createAssetPerMinute: 3,
+      gatewayTokens: [],
+      jwt: null,
+      allowUnauthenticated: false,
+      graphqlIntrospection: true,
+      graphqlLandingPage: true,
+      corsOrigins: [],
+      limits: {
+        maxBodyBytes: 1_048_576,
+        maxDepth: 10,
+        maxCost: 1000,
+        maxAliases: 30,
+        maxBatch: 1,
+        maxTokens: 10_000,
+        maxStringLength: 2048,
+        maxListLength: 1000,
+        maxVariablesBytes: 65_536,
+      },
+      rateLimit: { perMinute: 600, burst: 100 },
+      redisUrl: null,
+      shutdownTimeoutMs: 10_000,
+      pollIntervalMs: 2000,
+      redisKeyPrefix: 'avatar-gateway:',
+      ws: {
+        keepAliveMs: 12_000,
+        maxSubscriptionsPerConnection: 50,
+        maxPayloadBytes: 65_536,
+        connectionInitTimeoutMs: 3000,
+      },
     });
+  });
+
+  it('reads the live-status variables (polling, Redis keys, WebSocket limits)', () => {
+    const config = loadConfig({
+      POLL_INTERVAL_MS: '250',
+      REDIS_KEY_PREFIX: 'staging:avatars:',
+      WS_KEEPALIVE_MS: '0',
+      WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
+      WS_MAX_PAYLOAD_BYTES: '4096',
+      WS_CONNECTION_INIT_TIMEOUT_MS: '500',
+    });
+    expect(config).toMatchObject({
+      pollIntervalMs: 250,
+      redisKeyPrefix: 'staging:avatars:',
+      ws: {
+        keepAliveMs: 0,
+        maxSubscriptionsPerConnection: 5,
+        maxPayloadBytes: 4096,
+        connectionInitTimeoutMs: 500,
+      },
+    });
+    for (const [name, value] of [
+      ['POLL_INTERVAL_MS', '5'],
+      ['REDIS_KEY_PREFIX', 'has space:'],
+      ['WS_KEEPALIVE_MS', 'often'],
+      ['WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', '0'],
+      ['WS_MAX_PAYLOAD_BYTES', '100'],
+      ['WS_CONNECTION_INIT_TIMEOUT_MS', '0'],
+    ]) {
+      expect(() => loadConfig({ [name!]: value }), name).toThrow(name);
+    }
   });
 
   it('reads every variable', () => {
@@ -22,6 +82,24 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       UPSTREAM_URL: 'https://api.example.com/',
       UPSTREAM_API_KEY: 'sk-123',
+      GATEWAY_TOKENS: ' token-one-0123456789 , token-two-0123456789,,',
+      ALLOW_UNAUTHENTICATED: 'false',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
+      GRAPHQL_INTROSPECTION: 'true',
+      GRAPHQL_LANDING_PAGE: 'false',
+      MAX_BODY_BYTES: '2048',
+      GRAPHQL_MAX_DEPTH: '5',
+      GRAPHQL_MAX_COST: '50',
+      GRAPHQL_MAX_ALIASES: '0',
+      GRAPHQL_MAX_BATCH: '5',
+      GRAPHQL_MAX_TOKENS: '500',
+      GRAPHQL_MAX_STRING_LENGTH: '100',
+      GRAPHQL_MAX_LIST_LENGTH: '10',
+      GRAPHQL_MAX_VARIABLES_BYTES: '1024',
+      RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_BURST: '5',
+      REDIS_URL: 'redis://:pw@redis.internal:6379/2',
+      SHUTDOWN_TIMEOUT_MS: '500',
       DEFAULT_MODEL: 'doubao-seedance-2-0-fast-260128',
       SIMULATOR_ACTIVATION_MS: '0',
       VERIFICATION_TTL_SECONDS: '30',
@@ -38,6 +116,26 @@ describe('loadConfig', () => {
       verificationTtlSeconds: 30,
       logLevel: 'debug',
       nodeEnv: 'production',
+      gatewayTokens: ['token-one-0123456789', 'token-two-0123456789'],
+      jwt: null,
+      allowUnauthenticated: false,
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      graphqlIntrospection: true,
+      graphqlLandingPage: false,
+      limits: {
+        maxBodyBytes: 2048,
+        maxDepth: 5,
+        maxCost: 50,
+        maxAliases: 0,
+        maxBatch: 5,
+        maxTokens: 500,
+        maxStringLength: 100,
+        maxListLength: 10,
+        maxVariablesBytes: 1024,
+      },
+      rateLimit: { perMinute: 0, burst: 5 },
+      redisUrl: 'redis://:pw@redis.internal:6379/2',
+      shutdownTimeoutMs: 500,
     });
   });
 
@@ -68,6 +166,30 @@ describe('loadConfig', () => {
     ['VERIFICATION_TTL_SECONDS', '0'],
     ['LOG_LEVEL', 'verbose'],
     ['NODE_ENV', 'staging'],
+    ['GATEWAY_TOKENS', 'short'],
+    ['ALLOW_UNAUTHENTICATED', 'yes'],
+    ['GRAPHQL_INTROSPECTION', '1'],
+    ['GRAPHQL_LANDING_PAGE', 'on'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', 'ftp://files.example.com'],
+    ['MAX_BODY_BYTES', '10'],
+    ['GRAPHQL_MAX_DEPTH', '0'],
+    ['GRAPHQL_MAX_COST', 'lots'],
+    ['GRAPHQL_MAX_ALIASES', '-1'],
+    ['GRAPHQL_MAX_BATCH', '0'],
+    ['GRAPHQL_MAX_TOKENS', '1'],
+    ['GRAPHQL_MAX_STRING_LENGTH', '1.5'],
+    ['GRAPHQL_MAX_LIST_LENGTH', '0'],
+    ['GRAPHQL_MAX_VARIABLES_BYTES', '2097152'],
+    ['RATE_LIMIT_PER_MINUTE', 'fast'],
+    ['RATE_LIMIT_BURST', '0'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['REDIS_URL', 'not a url'],
+    ['SHUTDOWN_TIMEOUT_MS', '-5'],
+    ['JWT_JWKS_URL', 'http://auth.example.com/jwks.json'],
+    ['JWT_ISSUER', 'https://auth.example.com/'],
+    ['JWT_AUDIENCE', 'avatar-gateway'],
   ])('rejects %s=%j with an error naming the variable', (name, value) => {
     let caught: unknown;
     try {
@@ -84,5 +206,94 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ UPSTREAM_API_KEY: 'secret key' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('secret') }),
     );
+  });
+});
+
+describe('loadConfig: access', () => {
+  const JWT = {
+    JWT_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
+    JWT_ISSUER: 'https://auth.example.com/',
+    JWT_AUDIENCE: 'avatar-gateway, avatar-gateway-staging',
+  };
+
+  function failure(env: Record<string, string>): ConfigError {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('refuses a server-held key that anyone could spend, naming the variables to set', () => {
+    const error = failure({ UPSTREAM_API_KEY: 'server-secret-key' });
+    expect(error.variable).toBe('UPSTREAM_API_KEY');
+    for (const name of ['GATEWAY_TOKENS', 'JWT_JWKS_URL', 'ALLOW_UNAUTHENTICATED']) {
+      expect(error.message).toContain(name);
+    }
+    expect(error.message).not.toContain('server-secret-key');
+  });
+
+  it('accepts a server-held key with tokens, with a JWKS, or with ALLOW_UNAUTHENTICATED=true', () => {
+    expect(
+      loadConfig({ UPSTREAM_API_KEY: 'k-123', GATEWAY_TOKENS: 'a-long-gateway-token' }),
+    ).toMatchObject({ gatewayTokens: ['a-long-gateway-token'] });
+    expect(loadConfig({ UPSTREAM_API_KEY: 'k-123', ...JWT }).jwt).toEqual({
+      jwksUrl: 'https://auth.example.com/.well-known/jwks.json',
+      issuer: 'https://auth.example.com/',
+      audience: ['avatar-gateway', 'avatar-gateway-staging'],
+    });
+    expect(loadConfig({ UPSTREAM_API_KEY: 'k-123', ALLOW_UNAUTHENTICATED: 'true' })).toMatchObject({
+      allowUnauthenticated: true,
+      gatewayTokens: [],
+      jwt: null,
+    });
+  });
+
+  it('refuses client tokens or a JWKS without a server-held key (pass-through has no room for them)', () => {
+    expect(failure({ GATEWAY_TOKENS: 'a-long-gateway-token' }).variable).toBe('GATEWAY_TOKENS');
+    expect(failure(JWT).variable).toBe('JWT_JWKS_URL');
+  });
+
+  it('needs all three JWT variables, and an https key set (http on loopback only)', () => {
+    const base = { UPSTREAM_API_KEY: 'k-123', ...JWT };
+    expect(failure({ ...base, JWT_ISSUER: '' }).variable).toBe('JWT_ISSUER');
+    expect(failure({ ...base, JWT_AUDIENCE: ' , ' }).variable).toBe('JWT_AUDIENCE');
+    expect(failure({ ...base, JWT_JWKS_URL: 'http://auth.example.com/jwks' }).variable).toBe(
+      'JWT_JWKS_URL',
+    );
+    expect(loadConfig({ ...base, JWT_JWKS_URL: 'http://127.0.0.1:9999/jwks' }).jwt?.jwksUrl).toBe(
+      'http://127.0.0.1:9999/jwks',
+    );
+  });
+
+  it('never puts a token in an error message, and refuses reusing the upstream key as a token', () => {
+    const short = failure({ UPSTREAM_API_KEY: 'k-123', GATEWAY_TOKENS: 'good-long-token-1,tiny' });
+    expect(short.message).toContain('token #2');
+    expect(short.message).not.toMatch(/tiny|good-long/);
+    const reused = failure({
+      UPSTREAM_API_KEY: 'same-key-0123456789',
+      GATEWAY_TOKENS: 'same-key-0123456789',
+    });
+    expect(reused.variable).toBe('GATEWAY_TOKENS');
+    expect(reused.message).not.toContain('same-key');
+  });
+
+  it('turns introspection and the landing page off in production unless configured', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({
+      graphqlIntrospection: false,
+      graphqlLandingPage: false,
+    });
+    expect(
+      loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }).graphqlIntrospection,
+    ).toBe(true);
+    expect(loadConfig({ GRAPHQL_LANDING_PAGE: 'false' }).graphqlLandingPage).toBe(false);
+  });
+
+  it('never puts a Redis URL (which may hold a password) in an error message', () => {
+    const error = failure({ REDIS_URL: 'http://:hunter2@redis:6379' });
+    expect(error.variable).toBe('REDIS_URL');
+    expect(error.message).not.toContain('hunter2');
   });
 });

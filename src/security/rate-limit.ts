@@ -1,0 +1,145 @@
+/**
+ * The per-client request rate: a token bucket per key (a principal id or an IP address) that
+ * holds `burst` tokens and refills at `perMinute / 60` tokens a second; each request takes one.
+ * In memory for one instance, or in Redis (one Lua script, Redis's clock) for several.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Whole seconds until a token is available; 0 when allowed. */
+  retryAfterSeconds: number;
+}
+
+export interface RateLimiter {
+  /** Takes one token from `key`'s bucket. Resolves, never rejects. */
+  take(key: string): Promise<RateLimitDecision>;
+}
+
+export interface TokenBucketOptions {
+  /** Tokens added per minute (> 0). */
+  perMinute: number;
+  /** The bucket's size: how many requests may come at once. */
+  burst: number;
+}
+
+const ALLOWED: RateLimitDecision = { allowed: true, retryAfterSeconds: 0 };
+
+function denied(waitMs: number): RateLimitDecision {
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+}
+
+export interface MemoryRateLimiterOptions extends TokenBucketOptions {
+  /**
+   * The clock, in milliseconds.
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Above this many buckets, full ones (clients idle long enough) are dropped.
+   * @default 10000
+   */
+  maxKeys?: number;
+}
+
+export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
+  const now = options.now ?? Date.now;
+  const perMs = options.perMinute / 60_000;
+  const maxKeys = options.maxKeys ?? 10_000;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  const level = (bucket: { tokens: number; at: number }, t: number) =>
+    Math.min(options.burst, bucket.tokens + Math.max(0, t - bucket.at) * perMs);
+
+  function prune(t: number): void {
+    for (const [key, bucket] of buckets) if (level(bucket, t) >= options.burst) buckets.delete(key);
+  }
+
+  return {
+    async take(key) {
+      const t = now();
+      let bucket = buckets.get(key);
+      if (bucket === undefined) {
+        if (buckets.size >= maxKeys) prune(t);
+        bucket = { tokens: options.burst, at: t };
+        buckets.set(key, bucket);
+      }
+      bucket.tokens = level(bucket, t);
+      bucket.at = t;
+      if (bucket.tokens >= 1) {
+        bucket.tokens -= 1;
+        return ALLOWED;
+      }
+      return denied((1 - bucket.tokens) / perMs);
+    },
+  };
+}
+
+/**
+ * KEYS[1] the bucket; ARGV: tokens per ms, burst. Returns {allowed (0/1), ms to wait}. Uses the
+ * Redis server's clock, so instances with skewed clocks agree.
+ */
+const TAKE_SCRIPT = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1])
+local at = tonumber(b[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)
+return {allowed, wait}
+`;
+
+export interface RedisRateLimiterOptions extends TokenBucketOptions {
+  /** A connected ioredis client; the limiter does not close it. */
+  redis: Redis;
+  /**
+   * Prefix of every bucket key.
+   * @default 'avatar-gateway:ratelimit:'
+   */
+  keyPrefix?: string;
+  /** Told when Redis fails; the request is then let through (the limit fails open). */
+  logger?: Logger;
+}
+
+export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
+  const prefix = options.keyPrefix ?? 'avatar-gateway:ratelimit:';
+  const perMs = options.perMinute / 60_000;
+  return {
+    async take(key) {
+      try {
+        const [allowed, wait] = (await options.redis.eval(
+          TAKE_SCRIPT,
+          1,
+          prefix + key,
+          String(perMs),
+          String(options.burst),
+        )) as [number, number];
+        return allowed === 1 ? ALLOWED : denied(wait);
+      } catch (error) {
+        // A Redis outage must not take the gateway down with it.
+        options.logger?.warn(
+          { err: error },
+          'rate limit: Redis failed; letting the request through',
+        );
+        return ALLOWED;
+      }
+    },
+  };
+}
