@@ -12,9 +12,8 @@ import type { GatewayContext } from '../context.js';
 import { ERROR_CODES, fromUpstreamError, INTERNAL_ERROR_MESSAGE } from '../errors.js';
 import type { AddAssetsPayload } from '../schema/add-assets.payload.js';
 import type { AddAssetFailure } from '../schema/add-asset-failure.type.js';
-import type { Asset } from '../schema/asset.type.js';
 import { isUpstreamError } from '../upstream/errors.js';
-import type { CallOptions, NewAsset } from '../upstream/port.js';
+import type { Asset, CallOptions, NewAsset } from '../upstream/port.js';
 import { mapLimit } from '../util/map-limit.js';
 import { toAddAssetFailure, toAsset } from './mappers.js';
 
@@ -46,7 +45,10 @@ export async function addAssets(
         ctx.logger.warn({ err: error, assetId: id }, 'could not read back a created asset');
         return null;
       });
-      return read ? toAsset(read) : processing(id, input);
+      const asset = read ?? processing(id, input);
+      // Group subscribers (on every instance) see it now rather than at the next sweep.
+      ctx.live?.watcher.noteAssetAdded(opts.credential, asset);
+      return toAsset(asset);
     }),
   );
   const failures = outcomes.filter((o) => !o.ok).map((o) => describeFailure(ctx, o));
@@ -54,7 +56,7 @@ export async function addAssets(
 }
 
 function processing(id: string, input: NewAsset): Asset {
-  return toAsset({
+  return {
     id,
     groupId: input.groupId,
     name: input.name ?? null,
@@ -64,7 +66,7 @@ function processing(id: string, input: NewAsset): Asset {
     previewUrl: null,
     createdAt: null,
     updatedAt: null,
-  });
+  };
 }
 
 function describeFailure(

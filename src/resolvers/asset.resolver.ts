@@ -1,4 +1,15 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import type { GatewayContext } from '../context.js';
 import { AddAssetsPayload } from '../schema/add-assets.payload.js';
 import { AssetFilter } from '../schema/asset-filter.input.js';
@@ -9,6 +20,7 @@ import { NewAssetInput } from '../schema/new-asset.input.js';
 import { checkAssetUrl, checkBatch, checkId, checkName } from '../validation.js';
 import { addAssets } from './add-assets.js';
 import { assetQuery, compact } from './args.js';
+import { PageArgs } from '../schema/page.args.js';
 import { toAsset, toAssetGroup, toPage } from './mappers.js';
 
 @Resolver(() => Asset)
@@ -28,18 +40,7 @@ export class AssetResolver {
     @Ctx() ctx: GatewayContext,
     @Arg('filter', () => AssetFilter, { nullable: true, description: 'Conditions to match.' })
     filter: AssetFilter | null,
-    @Arg('page', () => Int, {
-      nullable: true,
-      defaultValue: 1,
-      description: 'The page number, from 1.',
-    })
-    page: number | null,
-    @Arg('pageSize', () => Int, {
-      nullable: true,
-      defaultValue: 10,
-      description: 'Items per page, 1-100.',
-    })
-    pageSize: number | null,
+    @Args(() => PageArgs) { page, pageSize }: PageArgs,
   ): Promise<AssetPage> {
     const opts = ctx.callOptions();
     const result = await ctx.upstream.listAssets(opts, assetQuery(filter, page, pageSize));

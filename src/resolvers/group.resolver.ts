@@ -1,4 +1,15 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import type { GatewayContext } from '../context.js';
 import { BadUserInputError } from '../errors.js';
 import { AssetGroup } from '../schema/asset-group.type.js';
@@ -11,6 +22,7 @@ import { UpdateGroupInput } from '../schema/update-group.input.js';
 import type { Group } from '../upstream/port.js';
 import { checkDescription, checkId, checkName } from '../validation.js';
 import { compact, groupQuery, paging, statusKey } from './args.js';
+import { PageArgs } from '../schema/page.args.js';
 import { toAsset, toAssetGroup, toPage } from './mappers.js';
 
 @Resolver(() => AssetGroup)
@@ -20,18 +32,7 @@ export class GroupResolver {
     @Ctx() ctx: GatewayContext,
     @Arg('filter', () => GroupFilter, { nullable: true, description: 'Conditions to match.' })
     filter: GroupFilter | null,
-    @Arg('page', () => Int, {
-      nullable: true,
-      defaultValue: 1,
-      description: 'The page number, from 1.',
-    })
-    page: number | null,
-    @Arg('pageSize', () => Int, {
-      nullable: true,
-      defaultValue: 10,
-      description: 'Items per page, 1-100.',
-    })
-    pageSize: number | null,
+    @Args(() => PageArgs) { page, pageSize }: PageArgs,
   ): Promise<GroupPage> {
     const opts = ctx.callOptions();
     const result = await ctx.upstream.listGroups(opts, groupQuery(filter, page, pageSize));
@@ -61,18 +62,7 @@ export class GroupResolver {
       description: 'Only assets in these statuses; all when absent.',
     })
     status: AssetStatus[] | null,
-    @Arg('page', () => Int, {
-      nullable: true,
-      defaultValue: 1,
-      description: 'The page number, from 1.',
-    })
-    page: number | null,
-    @Arg('pageSize', () => Int, {
-      nullable: true,
-      defaultValue: 10,
-      description: 'Items per page, 1-100.',
-    })
-    pageSize: number | null,
+    @Args(() => PageArgs) { page, pageSize }: PageArgs,
   ): Promise<AssetPage> {
     ctx.callOptions();
     const result = await ctx.loaders.groupAssets.load({

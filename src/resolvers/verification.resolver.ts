@@ -5,7 +5,7 @@ import { AssetGroup } from '../schema/asset-group.type.js';
 import { RealPersonVerification } from '../schema/real-person-verification.type.js';
 import { isUpstreamError } from '../upstream/errors.js';
 import { checkCallbackUrl, checkToken } from '../validation.js';
-import { toAssetGroup } from './mappers.js';
+import { exchangeToken, verifiedGroup } from './verified-group.js';
 
 @Resolver()
 export class VerificationResolver {
@@ -31,16 +31,15 @@ export class VerificationResolver {
 
   @Mutation(() => AssetGroup, {
     description:
-      'Exchanges a verification token for the verified person’s REAL group, once. Fails with VERIFICATION_PENDING (try again shortly), VERIFICATION_EXPIRED, VERIFICATION_USED, VERIFICATION_FAILED or VERIFICATION_NOT_FOUND.',
+      'Exchanges a verification token for the verified person’s REAL group. The upstream accepts a token once; the gateway remembers the group for the token’s lifetime, so repeating the call (or a `realPersonVerification` subscription that got there first) yields the same group. Fails with VERIFICATION_PENDING (try again shortly), VERIFICATION_EXPIRED, VERIFICATION_USED (exchanged outside this gateway), VERIFICATION_FAILED or VERIFICATION_NOT_FOUND.',
   })
   async completeRealPersonVerification(
     @Ctx() ctx: GatewayContext,
     @Arg('token', { description: 'The `token` from `startRealPersonVerification`.' }) token: string,
   ): Promise<AssetGroup> {
     const opts = ctx.callOptions();
-    const result = await ctx.upstream
-      .completeVerification(opts, checkToken(token, 'token'))
-      .catch((error: unknown) => {
+    const result = await exchangeToken(ctx, opts, checkToken(token, 'token')).catch(
+      (error: unknown) => {
         if (isUpstreamError(error) && error.code === 'NOT_FOUND') {
           throw new VerificationNotFoundError(
             { requestId: error.requestId ?? null, code: error.upstreamCode ?? null },
@@ -48,22 +47,9 @@ export class VerificationResolver {
           );
         }
         throw error;
-      });
-    if (result.status === 'PENDING') throw new VerificationPendingError();
-    // The token is spent now: if the group cannot be read, still hand out its id.
-    const group = await ctx.loaders.group.load(result.groupId).catch((error: unknown) => {
-      ctx.logger.warn({ err: error, groupId: result.groupId }, 'could not read the verified group');
-      return null;
-    });
-    return toAssetGroup(
-      group ?? {
-        id: result.groupId,
-        name: null,
-        description: null,
-        kind: 'REAL',
-        createdAt: null,
-        updatedAt: null,
       },
     );
+    if (result.status === 'PENDING') throw new VerificationPendingError();
+    return verifiedGroup(ctx, result.groupId);
   }
 }

@@ -22,16 +22,16 @@ interface Bucket {
   pausedUntil: number;
 }
 
-export class RateBudget {
-  private readonly buckets = new Map<BudgetAction, Bucket>();
+export class RateBudget<A extends string = BudgetAction> {
+  private readonly buckets = new Map<A, Bucket>();
 
   constructor(
-    private readonly limits: RateLimits,
+    private readonly limits: Readonly<Record<A, number>>,
     private readonly now: () => number,
   ) {}
 
   /** Takes a token when one is available now. */
-  tryTake(action: BudgetAction): boolean {
+  tryTake(action: A): boolean {
     const bucket = this.refill(action);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
@@ -39,7 +39,7 @@ export class RateBudget {
   }
 
   /** Milliseconds until a token will be available (0 when one is). */
-  waitFor(action: BudgetAction): number {
+  waitFor(action: A): number {
     const bucket = this.refill(action);
     const at = this.now();
     if (bucket.pausedUntil > at) return bucket.pausedUntil - at;
@@ -48,13 +48,13 @@ export class RateBudget {
   }
 
   /** No token for `action` before `until` (epoch ms). */
-  pause(action: BudgetAction, until: number): void {
+  pause(action: A, until: number): void {
     const bucket = this.refill(action);
     bucket.pausedUntil = Math.max(bucket.pausedUntil, until);
     bucket.tokens = Math.min(bucket.tokens, 0);
   }
 
-  private refill(action: BudgetAction): Bucket {
+  private refill(action: A): Bucket {
     const at = this.now();
     const rate = this.limits[action];
     const capacity = Math.max(1, rate);

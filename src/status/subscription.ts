@@ -1,18 +1,21 @@
 /**
- * The iterator behind one `watch`: a queue of events and the `next()` calls waiting for one. It owns
- * no timer and no upstream state; the watcher pushes events into it and is told, once, when it
- * closes so that it can release what the subscription held.
+ * The iterator behind one `watch` (and one verification watch): a queue of events and the `next()`
+ * calls waiting for one. It owns no timer and no upstream state; its producer pushes events into
+ * it and is told, once, when it closes so that it can release what the subscription held.
+ *
+ * `return()` ends it at once, even while a `next()` is waiting (unlike an async generator, whose
+ * `return()` waits for the pending `next()`): a GraphQL transport closing it never hangs.
  */
-import type { StatusEvent, StatusSubscription } from './events.js';
+import type { StatusEvent } from './events.js';
 
-type Result = IteratorResult<StatusEvent, undefined>;
+type Result<T> = IteratorResult<T, undefined>;
 
-const DONE: Result = Object.freeze({ done: true, value: undefined }) as Result;
+const DONE = Object.freeze({ done: true, value: undefined }) as Result<never>;
 
-export class QueueSubscription implements StatusSubscription {
-  private queue: StatusEvent[] = [];
+export class QueueSubscription<T = StatusEvent> implements AsyncIterableIterator<T, undefined> {
+  private queue: T[] = [];
   private head = 0;
-  private waiters: Array<(result: Result) => void> = [];
+  private waiters: Array<(result: Result<T>) => void> = [];
   /** `open`: receiving; `finishing`: no more events, the queue drains; `closed`: done. */
   private state: 'open' | 'finishing' | 'closed' = 'open';
   private detached = false;
@@ -23,7 +26,7 @@ export class QueueSubscription implements StatusSubscription {
    *   closed); it releases the watcher's state for it.
    */
   constructor(
-    private readonly detach: (subscription: QueueSubscription) => void,
+    private readonly detach: (subscription: QueueSubscription<T>) => void,
     private readonly signal?: AbortSignal,
   ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -33,7 +36,7 @@ export class QueueSubscription implements StatusSubscription {
     return this.state === 'open';
   }
 
-  push(event: StatusEvent): void {
+  push(event: T): void {
     if (this.state !== 'open') return;
     const waiter = this.waiters.shift();
     if (waiter) {
@@ -63,7 +66,7 @@ export class QueueSubscription implements StatusSubscription {
     for (const waiter of waiters) waiter(DONE);
   }
 
-  async next(): Promise<Result> {
+  async next(): Promise<Result<T>> {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head++]!;
       if (this.head === this.queue.length) {
@@ -79,17 +82,17 @@ export class QueueSubscription implements StatusSubscription {
       this.close();
       return DONE;
     }
-    return new Promise<Result>((resolve) => {
+    return new Promise<Result<T>>((resolve) => {
       this.waiters.push(resolve);
     });
   }
 
-  async return(): Promise<Result> {
+  async return(): Promise<Result<T>> {
     this.close();
     return DONE;
   }
 
-  async throw(error?: unknown): Promise<Result> {
+  async throw(error?: unknown): Promise<Result<T>> {
     this.close();
     throw error;
   }

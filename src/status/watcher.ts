@@ -298,7 +298,7 @@ class WatchSubscription extends QueueSubscription {
     detach: (subscription: WatchSubscription) => void,
     signal?: AbortSignal,
   ) {
-    super(detach as (subscription: QueueSubscription) => void, signal);
+    super(detach as (subscription: QueueSubscription<StatusEvent>) => void, signal);
   }
 }
 

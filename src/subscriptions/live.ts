@@ -1,0 +1,104 @@
+/**
+ * The long-lived services behind subscriptions: the asset status watcher and the verification
+ * poller, over one broker (in memory, or Redis when `REDIS_URL` is set so that several gateway
+ * instances share polling and events). Created by `app.ts`, handed to the server, stopped last.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { WatcherMetrics } from '../observability/metrics.js';
+import {
+  createMemoryBroker,
+  createRedisBroker,
+  createStatusWatcher,
+  type StatusBroker,
+  type StatusWatcher,
+  type StopOptions,
+} from '../status/index.js';
+import {
+  createMemoryVerificationResults,
+  createRedisVerificationResults,
+  createVerificationService,
+  type VerificationService,
+} from '../status/verification.js';
+import type { Upstream } from '../upstream/port.js';
+
+/** What resolvers use: subscribe, and keep `addAssets` and ⑫ consistent with subscribers. */
+export interface LiveServices {
+  readonly watcher: StatusWatcher;
+  readonly verifications: VerificationService;
+}
+
+export interface RunningLive extends LiveServices {
+  /**
+   * Ends every subscription, stops polling, closes the broker. Idempotent.
+   * `releaseLeases: false` stops like a crashed instance (other instances take over only when the
+   * leases expire): for tests.
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+export type LiveConfig = Pick<
+  Config,
+  'pollIntervalMs' | 'redisUrl' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel'
+>;
+
+export function createLive(
+  config: LiveConfig,
+  deps: {
+    upstream: Upstream;
+    logger: Logger;
+    /** Updated after every poll cycle. */
+    metrics?: WatcherMetrics;
+  },
+): RunningLive {
+  const logger = deps.logger.child({ component: 'status' });
+  let redis: Redis | null = null;
+  let broker: StatusBroker;
+  if (config.redisUrl !== null) {
+    redis = new Redis(config.redisUrl);
+    // ioredis reconnects by itself; say so once per failure instead of an unhandled event.
+    redis.on('error', (error: Error) => logger.warn({ err: error }, 'status: Redis error'));
+    broker = createRedisBroker({ redis, keyPrefix: config.redisKeyPrefix });
+  } else {
+    broker = createMemoryBroker();
+  }
+  const { metrics } = deps;
+  const watcher: StatusWatcher = createStatusWatcher({
+    upstream: deps.upstream,
+    intervalMs: config.pollIntervalMs,
+    model: config.defaultModel,
+    broker,
+    logger,
+    ...(metrics && {
+      onTick: (tick) => {
+        const stats = watcher.stats();
+        metrics.observePollCycle(tick.durationMs / 1000);
+        metrics.setActiveSubscriptions(stats.subscribers);
+        metrics.setWatchedAssets(stats.pollingAssets);
+      },
+    }),
+  });
+  const tokenTtlMs = config.verificationTtlSeconds * 1000;
+  const verifications = createVerificationService({
+    upstream: deps.upstream,
+    intervalMs: config.pollIntervalMs,
+    tokenTtlMs,
+    results: redis
+      ? createRedisVerificationResults({ redis, keyPrefix: config.redisKeyPrefix })
+      : createMemoryVerificationResults(),
+    logger,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    watcher,
+    verifications,
+    stop: (options) =>
+      (stopping ??= (async () => {
+        await Promise.all([watcher.stop(options), verifications.stop()]);
+        await broker.close();
+        if (redis) await redis.quit().catch(() => redis?.disconnect());
+      })()),
+  };
+}
