@@ -53,7 +53,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { Limits, WsConfig } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { TooManySubscriptionsError } from '../errors.js';
@@ -132,6 +132,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   wss.on('connection', (socket) => {
     const connection: Connection = { access: null, operations: new Map() };
     connections.set(socket, connection);
+    dropWritesToGonePeers(socket, (code) =>
+      log.debug({ code }, 'dropped a write to a socket the client closed'),
+    );
     socket.on('message', (data) => {
       const id = completedId(data);
       if (id !== null) endOperation(connection, id);
@@ -382,4 +385,34 @@ export function subscriptionTransportPlugin(
       };
     },
   };
+}
+
+/**
+ * graphql-ws's adapter checks `readyState` before a send, but a peer that drops meanwhile fails
+ * the write (EPIPE, ECONNRESET); the adapter then prints "Internal error occurred during message
+ * handling" to the console and closes with 4500. A write to a peer that is gone is no server
+ * fault: this drops it (calling `onDrop`), and the socket's `close` event cleans up.
+ */
+export function dropWritesToGonePeers(socket: WebSocket, onDrop: (code: unknown) => void): void {
+  type Send = (data: unknown, cb?: (error?: Error) => void) => void;
+  const send = socket.send.bind(socket) as Send;
+  const guarded: Send = (data, cb) =>
+    send(data, (error) => {
+      if (error && isPeerGone(error, socket)) {
+        onDrop((error as { code?: unknown }).code);
+        return cb?.();
+      }
+      cb?.(error);
+    });
+  socket.send = guarded as typeof socket.send;
+}
+
+const PEER_GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+
+/** True when a write failed because the other side is gone, not because of a fault here. */
+function isPeerGone(error: Error & { code?: unknown }, socket: WebSocket): boolean {
+  return (
+    socket.readyState !== WebSocket.OPEN ||
+    (typeof error.code === 'string' && PEER_GONE_CODES.has(error.code))
+  );
 }

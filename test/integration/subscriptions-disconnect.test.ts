@@ -5,7 +5,8 @@
  * for the upstream read that was in flight.
  */
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
@@ -109,4 +110,63 @@ it('releases every watcher when 200 sockets drop, some before subscribe resolved
     (s) => s.subscribers === 0 && s.watchedAssets === 0,
     'the last watcher to be released',
   );
+});
+
+it('treats a write to a socket the client already dropped as no fault', async () => {
+  // The server answers each subscribe while the client is cutting the TCP connection, so some
+  // writes fail with EPIPE/ECONNRESET. That must not reach the console or close with 4500.
+  const gql = graphqlClient(gateway.url, { authorization: `Bearer ${KEY}` });
+  const group = await gql(`mutation { createGroup(input: { name: "churn" }) { id } }`);
+  await gql(
+    `mutation ($g: ID!, $a: [NewAssetInput!]!) { addAssets(groupId: $g, assets: $a) { assets { id } } }`,
+    {
+      g: group.data.createGroup.id,
+      a: Array.from({ length: 10 }, (_, i) => ({
+        url: `https://cdn.example.com/churn-${i}.jpg`,
+        type: 'IMAGE',
+      })),
+    },
+  );
+  const query = `subscription ($g: ID) { assetStatusChanged(groupId: $g) { kind } }`;
+  const consoleErrors: unknown[][] = [];
+  const spy = vi
+    .spyOn(console, 'error')
+    .mockImplementation((...args) => void consoleErrors.push(args));
+  try {
+    const url = gateway.url.replace(/^http/, 'ws');
+    const cycle = () =>
+      new Promise<void>((resolve) => {
+        const socket = new WebSocket(url, 'graphql-transport-ws');
+        socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
+        socket.on('open', () =>
+          socket.send(
+            JSON.stringify({
+              type: 'connection_init',
+              payload: { authorization: `Bearer ${KEY}` },
+            }),
+          ),
+        );
+        socket.on('message', (data) => {
+          if (JSON.parse(String(data)).type !== 'connection_ack') return;
+          socket.send(
+            JSON.stringify({
+              id: '1',
+              type: 'subscribe',
+              payload: { query, variables: { g: group.data.createGroup.id } },
+            }),
+          );
+          setImmediate(() => socket.terminate());
+        });
+      });
+    for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 25 }, cycle));
+    await until(
+      () => gateway.live.watcher.stats().subscribers,
+      (n) => n === 0,
+      'no subscribers',
+    );
+  } finally {
+    spy.mockRestore();
+  }
+  expect(consoleErrors).toEqual([]);
 });
