@@ -10,6 +10,7 @@
 import { createServer as createNetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { createMetrics } from './observability/metrics.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
 import { createSimulatorHandler } from './simulator/http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
@@ -38,16 +39,19 @@ export type GatewayDeps = { logger: Logger } & Pick<
 
 export async function startGateway(
   config: Readonly<Config>,
-  { logger, ...ops }: GatewayDeps,
+  { logger, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
+  // One registry for the server, the upstream client and the watcher.
+  const ops = { ...given, metrics: given.metrics ?? createMetrics() };
   if (config.upstreamUrl !== null) {
     const client = createArkClient({
       baseUrl: config.upstreamUrl,
       defaultModel: config.defaultModel,
       rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
       logger,
+      metrics: ops.metrics.upstream,
     });
-    const live = createLive(config, { upstream: client, logger, metrics: ops.metrics?.watcher });
+    const live = createLive(config, { upstream: client, logger, metrics: ops.metrics.watcher });
     return withClient(client, live, { mode: 'upstream', simulatorUrl: null }, () =>
       createServer(config, { upstream: client, logger, live, ...ops }),
     );
@@ -67,8 +71,9 @@ export async function startGateway(
     // The simulator has no plan limit on uploads; the documented per-second limits still apply.
     rateLimits: { CreateAsset: null },
     logger,
+    metrics: ops.metrics.upstream,
   });
-  const live = createLive(config, { upstream: client, logger, metrics: ops.metrics?.watcher });
+  const live = createLive(config, { upstream: client, logger, metrics: ops.metrics.watcher });
   const deps: ServerDeps = {
     ...ops,
     upstream: client,

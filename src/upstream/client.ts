@@ -36,7 +36,13 @@ import {
   type UpstreamAction,
 } from './policy.js';
 import type { CallOptions, Upstream } from './port.js';
-import { defaultSleep, Transport, type CallRequest, type UpstreamLogger } from './transport.js';
+import {
+  defaultSleep,
+  Transport,
+  type CallRequest,
+  type UpstreamLogger,
+  type UpstreamMetrics,
+} from './transport.js';
 import type { operations } from './wire.js';
 
 export type { UpstreamLogger } from './transport.js';
@@ -133,6 +139,12 @@ export interface ArkClientOptions {
    */
   logger?: UpstreamLogger;
   /**
+   * Told of every call's action, outcome (`ok` or the error code) and duration, retries included;
+   * the gateway passes its Prometheus metrics.
+   * @default undefined
+   */
+  metrics?: UpstreamMetrics;
+  /**
    * The contract whose response schemas are enforced at run time.
    * @default mocks/openapi.yaml, resolved from this module
    */
@@ -187,6 +199,7 @@ export function createArkClient(options: ArkClientOptions): ArkClient {
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,
     logger: options.logger,
+    metrics: options.metrics,
   });
 
   /** Typed by the contract: the request body of `method`'s operation, its 200 body back. */

@@ -31,6 +31,12 @@ import {
   type UpstreamAction,
 } from './policy.js';
 
+/** Where call durations and outcomes go; `src/observability/metrics.ts` implements it. */
+export interface UpstreamMetrics {
+  /** `outcome` is `ok` or the `UpstreamError` code. */
+  observe(action: string, outcome: string, seconds: number): void;
+}
+
 /** The subset of a pino logger the client uses. Nothing logged carries a credential or URL. */
 export interface UpstreamLogger {
   warn(fields: object, message: string): void;
@@ -57,6 +63,8 @@ export interface TransportSettings {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   random: () => number;
   logger?: UpstreamLogger;
+  /** Told of every call (retries included in its duration) with its outcome. */
+  metrics?: UpstreamMetrics;
 }
 
 export interface CallRequest {
@@ -175,6 +183,26 @@ export class Transport {
    * with `UpstreamError` only.
    */
   async call(method: PortMethod, context: CallContext, request: CallRequest): Promise<unknown> {
+    const { metrics, now } = this.settings;
+    if (!metrics) return this.run(method, context, request);
+    const started = now();
+    const observe = (outcome: string) =>
+      metrics.observe(ACTIONS[method].action, outcome, (now() - started) / 1000);
+    try {
+      const body = await this.run(method, context, request);
+      observe('ok');
+      return body;
+    } catch (error) {
+      observe(error instanceof UpstreamError ? error.code : 'UNKNOWN');
+      throw error;
+    }
+  }
+
+  private async run(
+    method: PortMethod,
+    context: CallContext,
+    request: CallRequest,
+  ): Promise<unknown> {
     const { action, kind, operationId } = ACTIONS[method];
     const rule = this.settings.retryRules[kind];
     const op = this.settings.contract.operation(operationId);

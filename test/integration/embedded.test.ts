@@ -161,4 +161,15 @@ describe('the embedded default (no UPSTREAM_URL)', () => {
     });
     expect(seen.data).toEqual({ group: null });
   });
+
+  it('counts upstream calls by action and outcome on /metrics', async () => {
+    await gql(`{ groups { total } }`);
+    await gql(`query { asset(id: "asset-20260101000000-nope0") { id } }`);
+    const text = await (await fetch(new URL('/metrics', gateway.url))).text();
+    expect(text).toMatch(/upstream_calls_total\{action="ListAssetGroups",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/upstream_calls_total\{action="GetAsset",outcome="NOT_FOUND"\} [1-9]/);
+    expect(text).toMatch(
+      /upstream_request_duration_seconds_count\{action="ListAssetGroups"\} [1-9]/,
+    );
+  });
 });
