@@ -13,7 +13,8 @@ import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
 const run = promisify(execFile);
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const README = `${ROOT}/README.md`;
 
 let gateway: RunningGateway;
 let readme: string;
@@ -49,10 +50,11 @@ function normalise(text: string): string[] {
     .filter(Boolean);
 }
 
+/** Runs a block in the repository's folder, as a reader would, against the test's gateway. */
 async function paste(code: string): Promise<string> {
   const origin = new URL(gateway.url).origin;
   const script = code.replaceAll('http://127.0.0.1:4000', origin);
-  const { stdout } = await run('bash', ['-c', script], { timeout: 30_000 });
+  const { stdout } = await run('bash', ['-c', script], { timeout: 30_000, cwd: ROOT });
   return stdout;
 }
 
@@ -85,5 +87,20 @@ describe('README examples, as pasted', () => {
     ]) {
       expect(tour!.code).toContain(operation);
     }
+  }, 30_000);
+
+  it('the graphql-ws snippet shows each new asset PROCESSING, then ACTIVE or FAILED', async () => {
+    const [snippet, shown] = blocks('Live status').filter(
+      (b) => b.lang === 'sh' || b.lang === 'text',
+    );
+    const output = normalise(await paste(snippet!.code));
+    // The two uploads run concurrently, so their PROCESSING lines may come in either order.
+    expect([...output].sort()).toEqual([...normalise(shown!.code)].sort());
+    expect(output.indexOf('front: PROCESSING -> ACTIVE')).toBeGreaterThan(
+      output.indexOf('front: new -> PROCESSING'),
+    );
+    expect(output.indexOf('side: PROCESSING -> FAILED (FaceMismatch)')).toBeGreaterThan(
+      output.indexOf('side: new -> PROCESSING'),
+    );
   }, 30_000);
 });
