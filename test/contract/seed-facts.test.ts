@@ -1,5 +1,5 @@
 /**
- * The facts the seed documents (/work/shared/seeds, summarised in upstream-api.md) state, checked
+ * The facts the seed documents (`../shared/seeds/`, summarised in `../shared/upstream-api.md`) state, checked
  * against mocks/openapi.yaml: required fields, defaults, enums, response fields, the fifteen
  * routes and the named examples the gateway and its tests rely on. The contract may add to the
  * seeds (marked **Inferred**), never contradict them.
