@@ -8,9 +8,13 @@
  * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`).
  */
 import { createServer as createNetServer } from 'node:net';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
+import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
+import { createRedisRateLimiter } from './security/rate-limit.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
 import { createSimulatorHandler } from './simulator/http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
@@ -31,28 +35,61 @@ export interface RunningGateway extends RunningServer {
   live: RunningLive;
 }
 
-/** What `index.ts` hands over: the logger, and optionally the operations wiring. */
+/**
+ * What `index.ts` hands over: the logger, and optionally the operations wiring. `startGateway`
+ * adds its own readiness checks (`upstream` with `UPSTREAM_URL`, `redis` with `REDIS_URL`) before
+ * the ones given, and with `REDIS_URL` rate-limits through Redis unless `rateLimiter` is given.
+ */
 export type GatewayDeps = { logger: Logger } & Pick<
   ServerDeps,
   'metrics' | 'readiness' | 'rateLimiter'
->;
+> & {
+    /**
+     * How long `/readyz` trusts one probe of the upstream.
+     * @default 2000
+     */
+    readinessCacheMs?: number;
+  };
 
 export async function startGateway(
   config: Readonly<Config>,
-  { logger, ...given }: GatewayDeps,
+  { logger, readinessCacheMs, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
   // One registry for the server, the upstream client and the watcher.
   const ops = { ...given, metrics: given.metrics ?? createMetrics() };
+  const readiness: ReadinessCheck[] = [];
+  if (config.upstreamUrl !== null) {
+    readiness.push(
+      upstreamReadiness(config.upstreamUrl, {
+        ...(readinessCacheMs === undefined ? {} : { cacheMs: readinessCacheMs }),
+      }),
+    );
+  }
+  const redis = config.redisUrl === null ? null : opsRedis(config.redisUrl, logger);
+  if (redis) {
+    readiness.push(redisReadiness(redis));
+    if (ops.rateLimiter === undefined && config.rateLimit.perMinute > 0) {
+      ops.rateLimiter = createRedisRateLimiter({
+        redis,
+        keyPrefix: `${config.redisKeyPrefix}ratelimit:`,
+        ...config.rateLimit,
+        logger,
+      });
+    }
+  }
+  ops.readiness = [...readiness, ...(given.readiness ?? [])];
+
   if (config.upstreamUrl !== null) {
     const client = createArkClient({
       baseUrl: config.upstreamUrl,
       defaultModel: config.defaultModel,
+      timeoutMs: config.upstreamTimeoutMs,
       rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
       logger,
       metrics: ops.metrics.upstream,
     });
     const live = createLive(config, { upstream: client, logger, metrics: ops.metrics.watcher });
-    return withClient(client, live, { mode: 'upstream', simulatorUrl: null }, () =>
+    return withClient({ client, live, redis }, { mode: 'upstream', simulatorUrl: null }, () =>
       createServer(config, { upstream: client, logger, live, ...ops }),
     );
   }
@@ -68,6 +105,7 @@ export async function startGateway(
   const client = createArkClient({
     baseUrl: simulatorUrl,
     defaultModel: config.defaultModel,
+    timeoutMs: config.upstreamTimeoutMs,
     // The simulator has no plan limit on uploads; the documented per-second limits still apply.
     rateLimits: { CreateAsset: null },
     logger,
@@ -81,30 +119,62 @@ export async function startGateway(
     live,
     handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })],
   };
-  const gateway = await withClient(client, live, { mode: 'simulator', simulatorUrl }, () =>
-    createServer({ ...config, port }, deps),
+  const gateway = await withClient(
+    { client, live, redis },
+    { mode: 'simulator', simulatorUrl },
+    () => createServer({ ...config, port }, deps),
   );
   logger.info(
     { simulatorUrl, activationMs: config.simulatorActivationMs },
     'UPSTREAM_URL is not set: running on the built-in simulator (in memory, no credentials needed; ' +
-      'send any Bearer key)',
+      'any API key works, each sees its own data)',
   );
   return gateway;
 }
 
-/** Starts the server; stops it, then the live services, then the client, in that order. */
+/**
+ * The connection behind the rate limit and the `redis` readiness check. Commands fail at once
+ * while Redis is away (no offline queue): the rate limit then lets requests through and
+ * `/readyz` answers 503, instead of both waiting for a reconnect. ioredis reconnects by itself;
+ * an unreachable Redis at start-up is logged, never fatal.
+ */
+function opsRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 1000,
+  });
+  redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
+  return redis;
+}
+
+interface Owned {
+  client: ArkClient;
+  live: RunningLive;
+  redis: Redis | null;
+}
+
+/**
+ * Starts the server; stops it, then the live services, then the client and the operations
+ * Redis connection, in that order.
+ */
 async function withClient(
-  client: ArkClient,
-  live: RunningLive,
+  { client, live, redis }: Owned,
   extra: Pick<RunningGateway, 'mode' | 'simulatorUrl'>,
   start: () => Promise<RunningServer>,
 ): Promise<RunningGateway> {
+  const close = async () => {
+    try {
+      await live.stop();
+    } finally {
+      await client.close().finally(() => redis?.quit().catch(() => redis.disconnect()));
+    }
+  };
   let server: RunningServer;
   try {
     server = await start();
   } catch (error) {
-    await live.stop();
-    await client.close();
+    await close();
     throw error;
   }
   let stopping: Promise<void> | undefined;
@@ -112,11 +182,7 @@ async function withClient(
     ...extra,
     live,
     url: server.url,
-    stop: () =>
-      (stopping ??= server
-        .stop()
-        .finally(() => live.stop())
-        .finally(() => client.close())),
+    stop: () => (stopping ??= server.stop().finally(close)),
   };
 }
 

@@ -50,6 +50,13 @@ export interface Config {
    */
   readonly createAssetPerMinute: number;
   /**
+   * `UPSTREAM_TIMEOUT_MS`: the deadline of one upstream call, pacing waits and retries
+   * included; past it the call fails with `UPSTREAM_TIMEOUT` (or `RATE_LIMITED` when only a
+   * `Retry-After` beyond it was left).
+   * @default 15000
+   */
+  readonly upstreamTimeoutMs: number;
+  /**
    * `SIMULATOR_ACTIVATION_MS`: how long a simulated asset stays `PROCESSING`.
    * @default 3000
    */
@@ -162,6 +169,12 @@ export interface WsConfig {
    * @default 3000
    */
   readonly connectionInitTimeoutMs: number;
+  /**
+   * `WS_MAX_MESSAGES_PER_SECOND`: the steady rate of messages one socket may send (bursts of
+   * five seconds' worth are fine); a socket over it is closed with 1008 (policy violation).
+   * @default 20
+   */
+  readonly maxMessagesPerSecond: number;
 }
 
 export interface JwtConfig {
@@ -259,6 +272,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     upstreamApiKey: apiKey(env, 'UPSTREAM_API_KEY'),
     defaultModel: oneOf(env, 'DEFAULT_MODEL', MODELS, 'doubao-seedance-2-0-260128'),
     createAssetPerMinute: integer(env, 'UPSTREAM_CREATE_ASSET_PER_MINUTE', 3, 1, 60_000),
+    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 15_000, 100, 600_000),
     simulatorActivationMs: integer(env, 'SIMULATOR_ACTIVATION_MS', 3000, 0, 86_400_000),
     verificationTtlSeconds: integer(env, 'VERIFICATION_TTL_SECONDS', 120, 1, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -287,6 +301,7 @@ function live(env: Env): Pick<Config, 'pollIntervalMs' | 'redisKeyPrefix' | 'ws'
       ),
       maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 64 * 1024 * 1024),
       connectionInitTimeoutMs: integer(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1, 600_000),
+      maxMessagesPerSecond: integer(env, 'WS_MAX_MESSAGES_PER_SECOND', 20, 1, 100_000),
     }),
   };
 }

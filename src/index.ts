@@ -3,13 +3,10 @@
  * SIGINT/SIGTERM.
  */
 import 'reflect-metadata';
-import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from './config.js';
-import { startGateway, type GatewayDeps } from './app.js';
-import type { ReadinessCheck } from './observability/endpoints.js';
+import { startGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { createRedisRateLimiter } from './security/rate-limit.js';
 
 async function main(): Promise<void> {
   let config;
@@ -27,30 +24,8 @@ async function main(): Promise<void> {
     secrets: [config.upstreamApiKey, ...config.gatewayTokens, passwordOf(config.redisUrl)],
   });
   const metrics = createMetrics({ defaultMetrics: true });
-  const readiness: ReadinessCheck[] = [];
-  const ops: Omit<GatewayDeps, 'logger'> = { metrics, readiness };
-  let redis: Redis | null = null;
-  if (config.redisUrl !== null) {
-    // Fail fast while Redis is away: the rate limit then lets requests through (fails open).
-    redis = new Redis(config.redisUrl, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: 1000,
-    });
-    redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
-    const client = redis;
-    readiness.push({ name: 'redis', check: async () => (await client.ping()) === 'PONG' });
-    if (config.rateLimit.perMinute > 0) {
-      ops.rateLimiter = createRedisRateLimiter({
-        redis,
-        keyPrefix: `${config.redisKeyPrefix}ratelimit:`,
-        ...config.rateLimit,
-        logger,
-      });
-    }
-  }
-
-  const server = await startGateway(config, { logger, ...ops });
+  // Readiness (upstream, Redis) and the Redis rate limit are wired by startGateway.
+  const server = await startGateway(config, { logger, metrics });
   logger.info({ url: server.url }, `avatar-gateway ready at ${server.url}`);
 
   const shutdown = (signal: NodeJS.Signals) => {
@@ -60,16 +35,13 @@ async function main(): Promise<void> {
       logger.error('shutdown did not finish in time; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs + 5000).unref();
-    server
-      .stop()
-      .then(() => redis?.quit())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       nodeEnv: 'development',
       createAssetPerMinute: 3,
+      upstreamTimeoutMs: 15_000,
       gatewayTokens: [],
       jwt: null,
       allowUnauthenticated: false,
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
         maxSubscriptionsPerConnection: 50,
         maxPayloadBytes: 65_536,
         connectionInitTimeoutMs: 3000,
+        maxMessagesPerSecond: 20,
       },
     });
   });
@@ -53,6 +55,7 @@ describe('loadConfig', () => {
       WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
       WS_MAX_PAYLOAD_BYTES: '4096',
       WS_CONNECTION_INIT_TIMEOUT_MS: '500',
+      WS_MAX_MESSAGES_PER_SECOND: '7',
     });
     expect(config).toMatchObject({
       pollIntervalMs: 250,
@@ -62,6 +65,7 @@ describe('loadConfig', () => {
         maxSubscriptionsPerConnection: 5,
         maxPayloadBytes: 4096,
         connectionInitTimeoutMs: 500,
+        maxMessagesPerSecond: 7,
       },
     });
     for (const [name, value] of [
@@ -82,6 +86,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       UPSTREAM_URL: 'https://api.example.com/',
       UPSTREAM_API_KEY: 'sk-123',
+      UPSTREAM_TIMEOUT_MS: '2500',
       GATEWAY_TOKENS: ' token-one-0123456789 , token-two-0123456789,,',
       ALLOW_UNAUTHENTICATED: 'false',
       CORS_ORIGINS: 'https://app.example.com, http://localhost:5173/',
@@ -111,6 +116,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       upstreamUrl: 'https://api.example.com',
       upstreamApiKey: 'sk-123',
+      upstreamTimeoutMs: 2500,
       defaultModel: 'doubao-seedance-2-0-fast-260128',
       simulatorActivationMs: 0,
       verificationTtlSeconds: 30,
@@ -161,6 +167,8 @@ describe('loadConfig', () => {
     ['UPSTREAM_URL', 'ftp://example.com'],
     ['UPSTREAM_URL', 'https://user:pass@example.com'],
     ['UPSTREAM_API_KEY', 'has space'],
+    ['UPSTREAM_TIMEOUT_MS', '50'],
+    ['UPSTREAM_TIMEOUT_MS', 'slow'],
     ['DEFAULT_MODEL', 'gpt-4'],
     ['SIMULATOR_ACTIVATION_MS', 'soon'],
     ['VERIFICATION_TTL_SECONDS', '0'],
