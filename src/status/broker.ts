@@ -19,6 +19,13 @@ export interface PubSub {
    * that removes it.
    */
   subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>>;
+  /**
+   * Registers `listener`, called each time the bus is back after losing its connection, once
+   * messages published from then on reach every subscribed channel again. Messages published
+   * meanwhile may never have arrived. Returns a function that removes the listener. Absent on a
+   * bus that cannot lose messages (the in-memory one).
+   */
+  onReconnect?(listener: () => void): () => void;
 }
 
 export interface Leases {

@@ -11,6 +11,12 @@
  *   subscribers for the asset claims it once the expiry passes.
  *
  * Uses two connections: one for commands, one in subscriber mode. Plain (non-cluster) Redis.
+ *
+ * Pub/sub is fire-and-forget: a message published while a subscriber connection is down (or
+ * flushed from a command queue before the subscriber has re-subscribed) is lost. ioredis
+ * reconnects and re-subscribes by itself; `onReconnect` listeners are called once the
+ * re-subscription is in effect, so the watcher can read again what its subscribers may have
+ * missed.
  */
 import { Redis } from 'ioredis';
 import type { Leases, MessageHandler, PubSub, StatusBroker } from './broker.js';
@@ -67,6 +73,24 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
       ? new Redis(options.redis, { lazyConnect: false })
       : options.redis;
   const subscriber = commands.duplicate();
+  // Its outages are the commands connection's too, which its owner logs: not reported twice.
+  subscriber.on('error', () => undefined);
+  const reconnectListeners = new Set<() => void>();
+  let wasReady = false;
+  subscriber.on('ready', () => {
+    if (!wasReady) {
+      wasReady = true;
+      return;
+    }
+    // ioredis wrote the re-SUBSCRIBEs before emitting `ready`; Redis answers in order, so once
+    // this PING answers they are in effect.
+    subscriber.ping().then(
+      () => {
+        for (const listener of [...reconnectListeners]) listener();
+      },
+      () => undefined,
+    );
+  });
 
   const channelName = (channel: string) => `${prefix}status:${channel}`;
   const leaseKey = (key: string) => `${prefix}lease:${key}`;
@@ -110,6 +134,11 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
         await subscriber.unsubscribe(name).catch(() => undefined);
       };
     },
+    onReconnect(listener) {
+      const wrapped = () => listener();
+      reconnectListeners.add(wrapped);
+      return () => void reconnectListeners.delete(wrapped);
+    },
   };
 
   const leases: Leases = {
@@ -143,6 +172,7 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
     leases,
     async close() {
       channels.clear();
+      reconnectListeners.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());
       if (ownsCommands) await commands.quit().catch(() => commands.disconnect());
     },

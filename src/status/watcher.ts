@@ -20,8 +20,13 @@
  *   than `backoffAfterMs`, double after a failed read, and reset on a change or a recovery.
  * - Failed reads never end the loop. When an asset's reads have failed for `staleAfterMs`, its
  *   subscribers get a `stale` event; `recovered` follows the next good read.
+ * - When the broker reconnects after an outage (`PubSub.onReconnect`), events published meanwhile
+ *   may be lost: the next iteration re-reads what this instance's subscribers watch (their
+ *   groups, and each asset not final for them) and delivers what they missed here, each change
+ *   still once (delivery diffs against what they were sent).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { UpstreamError, isUpstreamError } from '../upstream/errors.js';
 import type { Asset, AssetQuery, CallOptions, Upstream } from '../upstream/port.js';
@@ -350,6 +355,9 @@ class Watcher implements StatusWatcher {
   private wakeLoop: (() => void) | null = null;
   private releaseQueue: string[] = [];
   private releaseScheduled = false;
+  /** The broker reconnected: the next iteration re-reads what subscribers here watch. */
+  private resyncDue = false;
+  private readonly offReconnect: (() => void) | undefined;
 
   private pollsTotal = 0;
   private pollErrorsTotal = 0;
@@ -380,6 +388,13 @@ class Watcher implements StatusWatcher {
     this.sleep = options.sleep ?? defaultSleep;
     this.logger = options.logger ?? NOOP_LOGGER;
     this.onTick = options.onTick;
+    // Every upstream call in flight listens to it (and stops listening when done): more than
+    // Node's default of 10 at once is normal, not a leak.
+    setMaxListeners(0, this.stopController.signal);
+    this.offReconnect = this.broker.pubsub.onReconnect?.(() => {
+      this.resyncDue = true;
+      this.wakeLoop?.();
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1006,6 +1021,12 @@ class Watcher implements StatusWatcher {
   private async tick(startedAt: number): Promise<void> {
     const tick = ++this.ticksTotal;
     const counters: Counters = { GetAsset: 0, ListAssets: 0, errors: 0 };
+    if (this.resyncDue) {
+      this.resyncDue = false;
+      await mapLimit([...this.tenants.values()], TENANT_CONCURRENCY, (tenant) =>
+        this.resync(tenant, counters),
+      );
+    }
     await this.claimLeases();
     if (!this.stopped) {
       await mapLimit([...this.tenants.values()], TENANT_CONCURRENCY, (tenant) =>
@@ -1020,6 +1041,59 @@ class Watcher implements StatusWatcher {
       errors: counters.errors,
       heldLeases: this.countHeld(),
     });
+  }
+
+  /**
+   * After a broker outage: reads the tenant's watched groups (every asset in them) and each other
+   * asset not final for its subscribers here, and delivers the differences locally, as if the
+   * lost messages had arrived. Lease holders' diff bases move along (`applyStatus`), so nothing
+   * is published twice. When a read fails or finds no budget, the next iteration tries again.
+   */
+  private async resync(tenant: Tenant, counters: Counters): Promise<void> {
+    if (tenant.released) return;
+    const options = this.callOptions(tenant);
+    const listed = new Set<string>();
+    let action: BudgetAction = 'ListAssets';
+    try {
+      const groups = [...tenant.groups.values()].filter((group) => group.loaded);
+      for (const batch of chunk(groups, MAX_GROUP_IDS)) {
+        const { items, complete } = await this.listPages(
+          tenant,
+          options,
+          { groupIds: batch.map((group) => group.id), page: 1, pageSize: PAGE_SIZE },
+          counters,
+        );
+        for (const asset of items) {
+          listed.add(asset.id);
+          this.applyStatus(tenant, asset);
+        }
+        if (!complete) throw new Error('no ListAssets budget');
+      }
+      const unsure = [...tenant.assets.values()].filter(
+        (entry) =>
+          !entry.gone &&
+          entry.current !== null &&
+          !isFinal(entry.current.status) &&
+          !listed.has(entry.id),
+      );
+      action = 'GetAsset';
+      await mapLimit(unsure, this.concurrency, async (entry) => {
+        if (!tenant.budget.tryTake('GetAsset')) throw new Error('no GetAsset budget');
+        counters.GetAsset++;
+        this.pollsTotal++;
+        try {
+          this.applyStatus(tenant, await this.upstream.getAsset(options, entry.id));
+        } catch (error) {
+          if (!isUpstreamError(error) || error.code !== 'NOT_FOUND') throw error;
+          this.applyDeleted(tenant, entry.id);
+        }
+      });
+    } catch (error) {
+      if (this.stopped) return;
+      counters.errors++;
+      this.noteError(tenant, action, error, true);
+      this.resyncDue = true;
+    }
   }
 
   private async claimLeases(): Promise<void> {
@@ -1299,7 +1373,9 @@ class Watcher implements StatusWatcher {
 
   private failed(entry: AssetEntry, at: number, failure: Failure): void {
     entry.failingSince ??= at;
-    entry.failReason = failure.reason;
+    // A read put off for budget after an upstream error (e.g. a 429 pausing the budget for its
+    // Retry-After) keeps that error as the reason subscribers see.
+    if (failure.backoff || entry.failReason === null) entry.failReason = failure.reason;
     if (failure.backoff) {
       entry.intervalMs = Math.min(
         this.maxIntervalMs,
@@ -1489,6 +1565,7 @@ class Watcher implements StatusWatcher {
       }
     }
     this.stopped = true;
+    this.offReconnect?.();
     this.stopController.abort(new StatusWatcherStoppedError());
     this.wakeLoop?.();
     for (const subscription of [...this.subscriptions]) subscription.close();
