@@ -135,7 +135,13 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     dropWritesToGonePeers(socket, (code) =>
       log.debug({ code }, 'dropped a write to a socket the client closed'),
     );
+    const rate = messageRate(limits.maxMessagesPerSecond);
     socket.on('message', (data) => {
+      if (!rate.take()) {
+        log.warn('closed a socket that sent messages too fast');
+        socket.close(1008, 'Too many messages');
+        return;
+      }
       const id = completedId(data);
       if (id !== null) endOperation(connection, id);
     });
@@ -405,6 +411,26 @@ export function dropWritesToGonePeers(socket: WebSocket, onDrop: (code: unknown)
       cb?.(error);
     });
   socket.send = guarded as typeof socket.send;
+}
+
+/**
+ * A token bucket per socket: `perSecond` messages a second, bursts of five seconds' worth (a
+ * client opening many subscriptions at once). Time comes from `now` for tests.
+ */
+export function messageRate(perSecond: number, now: () => number = Date.now) {
+  const capacity = perSecond * 5;
+  let tokens = capacity;
+  let at = now();
+  return {
+    take(): boolean {
+      const t = now();
+      tokens = Math.min(capacity, tokens + ((t - at) / 1000) * perSecond);
+      at = t;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
 }
 
 const PEER_GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);

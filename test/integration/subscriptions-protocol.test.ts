@@ -47,6 +47,7 @@ beforeAll(async () => {
     WS_CONNECTION_INIT_TIMEOUT_MS: '200',
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
     WS_MAX_PAYLOAD_BYTES: '2048',
+    WS_MAX_MESSAGES_PER_SECOND: '4',
   });
   gateway = await startGateway(config, { logger: pino({ level: 'silent' }) });
   const gql = graphqlClient(gateway.url, { authorization: `Bearer ${KEY}` });
@@ -60,6 +61,14 @@ afterAll(async () => {
 });
 
 describe('close codes', () => {
+  it('1008: a client that sends messages faster than WS_MAX_MESSAGES_PER_SECOND', async () => {
+    const socket = await open();
+    await socket.init(KEY);
+    // 4 a second with bursts of 20: the 21st message in a burst is one too many.
+    for (let i = 0; i < 40; i++) socket.send({ type: 'ping' });
+    expect(await socket.closeCode()).toBe(1008);
+  });
+
   it('4400: a message that is not part of the protocol', async () => {
     const socket = await open();
     await socket.init(KEY);
