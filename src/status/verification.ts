@@ -24,6 +24,7 @@ import { StatusWatcherStoppedError } from './events.js';
 import { RateBudget } from './rate.js';
 import { QueueSubscription } from './subscription.js';
 import { credentialKey, defaultSleep, type Sleep } from './watcher.js';
+import { abortable, positive } from './util.js';
 
 /**
  * Where a verification stands, as a subscriber sees it. Every state but `PENDING` is final.
@@ -488,28 +489,4 @@ function finalState(error: unknown): VerificationState | null {
 
 function isTransient(code: string): boolean {
   return code === 'UPSTREAM_UNAVAILABLE' || code === 'UPSTREAM_TIMEOUT' || code === 'RATE_LIMITED';
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive`);
-  return value;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -50,6 +50,7 @@ import {
 import { DEFAULT_RATE_LIMITS, RateBudget, type BudgetAction, type RateLimits } from './rate.js';
 import { QueueSubscription } from './subscription.js';
 import { decodeItems, encodeItems, type BusItem } from './wire.js';
+import { abortable, positive } from './util.js';
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -1603,30 +1604,5 @@ function settle(subscription: WatchSubscription, assetId: string): void {
 function notFound(assetId: string): UpstreamError {
   return new UpstreamError('NOT_FOUND', `The specified asset ${assetId} is not found.`, {
     upstreamCode: 'NotFound.asset_id',
-  });
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be positive`);
-  return value;
-}
-
-/** Rejects with the signal's reason as soon as it aborts; the promise itself runs on. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
   });
 }
