@@ -233,7 +233,7 @@ export class VerificationUsedError extends SimpleUpstreamError {
   constructor(upstream?: UpstreamInfo, cause?: Error) {
     super(
       'VERIFICATION_USED',
-      'The verification token was already used; start a new verification.',
+      'The verification token was already exchanged elsewhere; find its group with groups(filter: { kind: REAL }).',
       upstream,
       cause,
     );
