@@ -49,6 +49,8 @@ export interface ContextRequest {
    * @default deps.logger
    */
   logger?: Logger;
+  /** Forwarded to the upstream with every call this request makes. */
+  requestId?: string;
 }
 
 export function createContext(
@@ -58,7 +60,11 @@ export function createContext(
 ): GatewayContext {
   const { access } = request;
   const options: CallOptions | null = access.ok
-    ? { credential: access.credential, model: config.defaultModel }
+    ? {
+        credential: access.credential,
+        model: config.defaultModel,
+        ...(request.requestId ? { requestId: request.requestId } : {}),
+      }
     : null;
   const callOptions = (): CallOptions => {
     if (options === null) {

@@ -18,7 +18,12 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { createContext, type ContextDeps, type GatewayContext } from './context.js';
+import {
+  createContext,
+  type ContextDeps,
+  type ContextRequest,
+  type GatewayContext,
+} from './context.js';
 import { createFormatError } from './errors.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
@@ -28,7 +33,7 @@ import {
   type GatewayMetrics,
 } from './observability/metrics.js';
 import { requestLogOf, startRequestLog } from './observability/request-log.js';
-import { createAccess, type Access, type AccessResult } from './security/access.js';
+import { createAccess, type Access } from './security/access.js';
 import { createCorsPolicy, SANDBOX_ORIGIN } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
 import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
@@ -100,9 +105,7 @@ export interface GraphQLService {
    * The context of one request: from `access.authenticate`'s result (with the request's
    * logger), or, in-process, from an `Authorization` value checked by `authenticateSync`.
    */
-  contextFor(
-    request: { access: AccessResult; logger?: Logger } | { authorization?: string },
-  ): GatewayContext;
+  contextFor(request: ContextRequest | { authorization?: string }): GatewayContext;
   metrics: GatewayMetrics;
   /** The executable schema, for the WebSocket transport. */
   schema: GraphQLSchema;
@@ -243,6 +246,7 @@ export async function createServer(
       contextFor({
         access: gate.accessOf(req) ?? (await access.authenticate(req.headers.authorization)),
         logger: requestLogOf(req)?.logger ?? deps.logger,
+        requestId: requestLogOf(req)?.requestId,
       }),
   });
   let stopping: Promise<void> | undefined;

@@ -58,6 +58,8 @@ export interface CallOptions {
   /** The upstream `model` routing field; the client's configured default when absent. */
   model?: string;
   signal?: AbortSignal;
+  /** Sent as `X-Request-Id`, so the gateway's log line and the upstream's share one id. */
+  requestId?: string;
 }
 
 export interface GroupQuery {

@@ -78,6 +78,7 @@ export interface CallContext {
   credential: string;
   model?: string;
   signal?: AbortSignal;
+  requestId?: string;
 }
 
 export const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -367,6 +368,7 @@ export class Transport {
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: `Bearer ${context.credential}`,
+      ...(context.requestId ? { 'x-request-id': context.requestId } : {}),
     };
     let body: string | undefined;
     if (hasBody) {
