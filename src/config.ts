@@ -465,19 +465,31 @@ function originList(env: Env, name: string): readonly string[] {
 }
 
 function redisUrl(env: Env, name: string): string | null {
+  return urlOf(env, name, ['redis:', 'rediss:'], 'a redis:// or rediss:// URL')?.raw ?? null;
+}
+
+/**
+ * The variable as a URL with one of `schemes`, or `null` when unset. The message never echoes
+ * the value: it may carry a password.
+ */
+function urlOf(
+  env: Env,
+  name: string,
+  schemes: readonly string[],
+  expected: string,
+): { raw: string; url: URL } | null {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return null;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    // The value may carry a password: never echo it.
-    throw new ConfigError(name, 'expected a redis:// or rediss:// URL');
+    throw new ConfigError(name, `expected ${expected}`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(name, `expected a redis:// or rediss:// URL, got "${url.protocol}"`);
+  if (!schemes.includes(url.protocol)) {
+    throw new ConfigError(name, `expected ${expected}, got the scheme "${url.protocol}"`);
   }
-  return raw;
+  return { raw, url };
 }
 
 /** Unset and empty (after trim) both mean "not set". */
@@ -507,21 +519,12 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 }
 
 function httpUrl(env: Env, name: string): string | null {
-  const raw = nonEmpty(env, name);
-  if (raw === undefined) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(name, 'expected an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(name, `expected an http(s) URL, got the scheme "${url.protocol}"`);
-  }
-  if (url.username !== '' || url.password !== '') {
+  const parsed = urlOf(env, name, ['http:', 'https:'], 'an absolute http(s) URL');
+  if (parsed === null) return null;
+  if (parsed.url.username !== '' || parsed.url.password !== '') {
     throw new ConfigError(name, 'must not carry credentials; use UPSTREAM_API_KEY');
   }
-  return raw.replace(/\/+$/, '');
+  return parsed.raw.replace(/\/+$/, '');
 }
 
 function apiKey(env: Env, name: string): string | null {
