@@ -56,7 +56,7 @@ import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Limits, WsConfig } from '../config.js';
 import type { GatewayContext } from '../context.js';
-import { TooManySubscriptionsError } from '../errors.js';
+import { TooManySubscriptionsError } from '../errors/gateway-error.js';
 import type { AccessResult } from '../security/access.js';
 import { checkOperation, checkSource, checkVariables } from '../security/limits.js';
 
