@@ -40,11 +40,8 @@ import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
 import { buildSchema } from './schema/build-schema.js';
 import type { LiveServices } from './subscriptions/live.js';
-import {
-  attachSubscriptions,
-  subscriptionTransportPlugin,
-  type SubscriptionServer,
-} from './subscriptions/ws.js';
+import { subscriptionTransportPlugin } from './subscriptions/apollo-plugin.js';
+import { attachSubscriptions, type SubscriptionServer } from './subscriptions/server.js';
 import type { Upstream } from './upstream/port.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -86,7 +83,7 @@ export interface ServerDeps {
   jwks?: JWTVerifyGetKey;
   /**
    * The status watcher and verification poller. With them, `createServer` also serves GraphQL
-   * subscriptions over WebSocket on the same path (`src/subscriptions/ws.ts`); their owner
+   * subscriptions over WebSocket on the same path (`src/subscriptions/server.ts`); their owner
    * stops them after the server.
    * @default none: no subscriptions
    */

@@ -11,7 +11,7 @@ import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createFormatError } from '../../src/errors/format.js';
 import { buildSchema } from '../../src/schema/build-schema.js';
-import { attachSubscriptions } from '../../src/subscriptions/ws.js';
+import { attachSubscriptions } from '../../src/subscriptions/server.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import { RawSocket, until } from '../helpers/ws-client.js';
 
