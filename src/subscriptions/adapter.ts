@@ -10,7 +10,7 @@
  *   again is terminated.
  * - **Writes to gone peers**: a send resolves once written, or at once when the peer is gone
  *   (closed, or the write failed with EPIPE/ECONNRESET): no server fault, no 4500.
- * - **Release**: `onComplete` hears a client `complete` before the core does, and `onClose` a
+ * - **Release**: `onClientComplete` hears a client `complete` before the core does, and `onClose` a
  *   closed socket (however it went) before the core's own cleanup, so an operation whose
  *   `subscribe` is still resolving can be aborted (graphql-ws #532).
  * - **Faults**: anything else that throws while handling a message is logged and closes the
@@ -32,7 +32,7 @@ export interface WebSocketAdapterOptions<E> {
   /** The `extra` the core hands to every hook, once per socket. */
   extra(socket: WebSocket, request: IncomingMessage): E;
   /** A client `complete` for operation `id`, before the core handles it. */
-  onComplete(extra: E, id: string): void;
+  onClientComplete(extra: E, id: string): void;
   /** The socket closed, however it went; before the core's own cleanup. */
   onClose(extra: E): void;
   /** How often to ping; `0` turns pings off. */
@@ -101,7 +101,7 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
             }
             const text = String(data);
             const id = completedId(text);
-            if (id !== null) options.onComplete(extra, id);
+            if (id !== null) options.onClientComplete(extra, id);
             try {
               await handle(text);
             } catch (error) {

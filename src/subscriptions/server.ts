@@ -190,7 +190,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
       connections.add(connection);
       return connection;
     },
-    onComplete: endOperation,
+    onClientComplete: endOperation,
     onClose: (connection) => {
       connections.delete(connection);
       for (const operation of connection.operations.values()) operation.controller.abort();

@@ -55,7 +55,7 @@ async function serve(
     path: '/graphql',
     protocol: recordingCore(events),
     extra: () => ({ n: ++next }),
-    onComplete: (extra, id) => void events.push(`onComplete ${extra.n}: ${id}`),
+    onClientComplete: (extra, id) => void events.push(`onClientComplete ${extra.n}: ${id}`),
     onClose: (extra) => void events.push(`onClose ${extra.n}`),
     keepAliveMs: limits.keepAliveMs ?? 0,
     maxPayloadBytes: limits.maxPayloadBytes ?? 1024,
@@ -119,7 +119,7 @@ describe('serveWebSocket', () => {
     expect(errorLogs(served)).toEqual([]);
   });
 
-  it('tells onComplete of a client complete before the core handles it', async () => {
+  it('tells onClientComplete of a client complete before the core handles it', async () => {
     const served = await serve();
     const socket = await open(served);
     socket.send({ id: 'op-1', type: 'complete' });
@@ -129,7 +129,7 @@ describe('serveWebSocket', () => {
       'both to hear of it',
     );
     expect(served.events).toEqual([
-      'onComplete 1: op-1',
+      'onClientComplete 1: op-1',
       'core 1: {"id":"op-1","type":"complete"}',
     ]);
   });
