@@ -10,9 +10,9 @@
  *   again is terminated.
  * - **Writes to gone peers**: a send resolves once written, or at once when the peer is gone
  *   (closed, or the write failed with EPIPE/ECONNRESET): no server fault, no 4500.
- * - **Release**: `onClientComplete` hears a client `complete` before the core does, and `onClose` a
- *   closed socket (however it went) before the core's own cleanup, so an operation whose
- *   `subscribe` is still resolving can be aborted (graphql-ws #532).
+ * - **Release**: `onClientComplete` hears a client `complete` before the core does, and
+ *   `onClose` a closed socket (however it went) before the core's own cleanup, so an operation
+ *   whose `subscribe` is still resolving can be aborted (graphql-ws #532).
  * - **Faults**: anything else that throws while handling a message is logged and closes the
  *   socket with 4500, without detail.
  */
