@@ -1,7 +1,9 @@
 /**
- * The Ark-style client: the `Upstream` port over the twelve REST interfaces of
- * `mocks/openapi.yaml`, on undici. Requests and results are typed by the generated `wire.d.ts`,
- * so a contract change shows up here as a type error; results are also checked at run time.
+ * The Ark client: the `Upstream` port over the twelve REST interfaces of `mocks/openapi.yaml`.
+ * Each method builds its Ark body and maps the result (`mapping.ts`); the call itself goes
+ * through the dialect-free engine (`../http/transport.ts`) with Ark's dialect (`dialect.ts`) and
+ * tables (`actions.ts`). Requests and results are typed by the generated `wire.d.ts`, so a
+ * contract change shows up here as a type error; results are also checked at run time.
  *
  * ```ts
  * const upstream = createArkClient({ baseUrl: config.upstreamUrl });
@@ -10,8 +12,32 @@
  * ```
  */
 import type { Dispatcher } from 'undici';
+import type { CallRequest } from '../http/dialect.js';
+import type { RateLimit } from '../http/pacer.js';
+import {
+  DEFAULT_BACKOFF,
+  withOverrides,
+  type Backoff,
+  type CallKind,
+  type RetryRule,
+} from '../http/retry.js';
+import {
+  sleepUnlessAborted,
+  Transport,
+  type UpstreamLogger,
+  type UpstreamMetrics,
+} from '../http/transport.js';
+import { badResponse } from '../http/transport-errors.js';
+import type { CallOptions, Upstream } from '../port.js';
+import {
+  ACTIONS,
+  DEFAULT_RATE_LIMITS,
+  RETRY_RULES,
+  type ArkAction,
+  type PortMethod,
+} from './actions.js';
 import { loadContract, type OperationId } from './contract.js';
-import { badResponse } from './map-error.js';
+import { createArkDialect } from './dialect.js';
 import {
   kindToWire,
   statusToWire,
@@ -23,29 +49,10 @@ import {
   unescapeLink,
   type Wire,
 } from './mapping.js';
-import {
-  ACTIONS,
-  DEFAULT_BACKOFF,
-  DEFAULT_RATE_LIMITS,
-  RETRY_RULES,
-  type Backoff,
-  type CallKind,
-  type PortMethod,
-  type RateLimit,
-  type RetryRule,
-  type UpstreamAction,
-} from './policy.js';
-import type { CallOptions, Upstream } from './port.js';
-import {
-  defaultSleep,
-  Transport,
-  type CallRequest,
-  type UpstreamLogger,
-  type UpstreamMetrics,
-} from './transport.js';
+import { DEFAULT_MODEL } from './models.js';
 import type { operations } from './wire.js';
 
-export type { UpstreamLogger } from './transport.js';
+export type { UpstreamLogger, UpstreamMetrics } from '../http/transport.js';
 
 export interface ArkClientOptions {
   /**
@@ -107,7 +114,7 @@ export interface ArkClientOptions {
    * pacing off for an action. Set `CreateAsset` to your plan (3, 120 or 300 per minute).
    * @default DEFAULT_RATE_LIMITS (the documented per-account limits)
    */
-  rateLimits?: Partial<Record<UpstreamAction, RateLimit | null>>;
+  rateLimits?: Partial<Record<ArkAction, RateLimit | null>>;
   /**
    * Overrides of the retry rules per kind of call, e.g. `{ read: { maxAttempts: 1 } }`.
    * @default RETRY_RULES
@@ -151,8 +158,6 @@ export interface ArkClientOptions {
   contractUrl?: URL;
 }
 
-export const DEFAULT_MODEL = 'doubao-seedance-2-0-260128';
-
 export type ArkClient = Upstream & {
   /** Closes the client's own connection pool; calls after it fail. */
   close(): Promise<void>;
@@ -172,18 +177,13 @@ export function createArkClient(options: ArkClientOptions): ArkClient {
     // The value is not repeated: it may be the secret.
     throw new TypeError('createArkClient: baseUrl must not carry credentials or a query string');
   }
-  const retryRules = { ...RETRY_RULES };
-  for (const [kind, override] of Object.entries(options.retry ?? {}) as [
-    CallKind,
-    Partial<RetryRule>,
-  ][]) {
-    retryRules[kind] = { ...RETRY_RULES[kind], ...override };
-  }
   const transport = new Transport({
+    dialect: createArkDialect({
+      contract: loadContract(options.contractUrl),
+      defaultModel: options.defaultModel ?? DEFAULT_MODEL,
+    }),
     origin: base.origin,
     basePath: base.pathname.replace(/\/+$/, ''),
-    contract: loadContract(options.contractUrl),
-    defaultModel: options.defaultModel ?? DEFAULT_MODEL,
     timeoutMs: options.timeoutMs ?? 15_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 3_000,
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
@@ -193,10 +193,10 @@ export function createArkClient(options: ArkClientOptions): ArkClient {
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000,
     dispatcher: options.dispatcher,
     rateLimits: { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
-    retryRules,
+    retryRules: withOverrides(RETRY_RULES, options.retry),
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     now: options.now ?? Date.now,
-    sleep: options.sleep ?? defaultSleep,
+    sleep: options.sleep ?? sleepUnlessAborted,
     random: options.random ?? Math.random,
     logger: options.logger,
     metrics: options.metrics,
