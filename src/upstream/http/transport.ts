@@ -19,8 +19,8 @@ import {
   type Failure,
   type RetryRule,
 } from './retry.js';
-import { codeOf } from './transport-errors.js';
 import {
+  codeOf,
   mapTransportError,
   parseRetryAfter,
   withOutcomeUnknown,
@@ -273,6 +273,7 @@ export class Transport<M extends string> {
       deadline.dispose();
     }
   }
+
   /** Waits for a slot of the (credential, action) bucket, or fails if it would pass the deadline. */
   private async pace(
     action: string,
