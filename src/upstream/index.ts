@@ -27,9 +27,7 @@ export type UpstreamClient = Upstream & {
 
 export function createUpstream(options: UpstreamOptions): UpstreamClient {
   switch (options.dialect) {
-    case 'ark': {
-      const { dialect: _dialect, ...ark } = options;
-      return createArkClient(ark);
-    }
+    case 'ark':
+      return createArkClient(options);
   }
 }
