@@ -27,9 +27,9 @@ export function createArkDialect({
   return {
     actions: ACTIONS,
 
-    buildRequest(method, context, request) {
+    buildRequest(method, opts, request) {
       const op = operation(method);
-      const model = context.model ?? defaultModel;
+      const model = opts.model ?? defaultModel;
       let path = op.path;
       if (request.id !== undefined) path = path.replace('{id}', encodeURIComponent(request.id));
       if (op.method === 'POST' || op.method === 'PATCH') {

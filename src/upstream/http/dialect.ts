@@ -9,6 +9,7 @@
  * `X-Request-Id`, and `Retry-After` parsed into seconds.
  */
 import type { UpstreamError } from '../errors.js';
+import type { CallOptions } from '../port.js';
 import type { AnswerClass, CallKind } from './retry.js';
 
 export interface DialectAction {
@@ -16,14 +17,6 @@ export interface DialectAction {
   action: string;
   /** Which retry rule applies. */
   kind: CallKind;
-}
-
-/** Who calls, and when to give up. `model` is Ark's routing field (see `CallOptions`). */
-export interface CallContext {
-  credential: string;
-  model?: string;
-  signal?: AbortSignal;
-  requestId?: string;
 }
 
 /** What a port method hands the engine: a path parameter and a JSON body, both optional. */
@@ -62,7 +55,8 @@ export type Classified =
 
 export interface Dialect<M extends string = string> {
   readonly actions: Readonly<Record<M, DialectAction>>;
-  buildRequest(method: M, context: CallContext, request: CallRequest): HttpRequest;
+  /** `opts.model` is Ark's routing field; other dialects ignore it. */
+  buildRequest(method: M, opts: CallOptions, request: CallRequest): HttpRequest;
   /**
    * Reads an answer. Error answers become `UpstreamError`s here, once, with nothing from
    * `secrets` (the credential) in their message.

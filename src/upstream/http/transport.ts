@@ -8,7 +8,8 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { UpstreamError } from '../errors.js';
-import type { CallContext, CallRequest, Dialect, HttpAnswer, HttpRequest } from './dialect.js';
+import type { CallOptions } from '../port.js';
+import type { CallRequest, Dialect, HttpAnswer, HttpRequest } from './dialect.js';
 import { Pacer, type RateLimit } from './pacer.js';
 import {
   decide,
@@ -168,7 +169,7 @@ export class Transport<M extends string> {
    * body, or `null` when a delete turned out to be done already (its caller ignores the body).
    * Rejects with `UpstreamError` only.
    */
-  async call(method: M, context: CallContext, request: CallRequest): Promise<unknown> {
+  async call(method: M, context: CallOptions, request: CallRequest): Promise<unknown> {
     const { metrics, now } = this.settings;
     if (!metrics) return this.run(method, context, request);
     const started = now();
@@ -189,7 +190,7 @@ export class Transport<M extends string> {
   }
 
   /** Attempt, classify, decide; until an answer, a verdict, or the deadline. */
-  private async run(method: M, context: CallContext, request: CallRequest): Promise<unknown> {
+  private async run(method: M, context: CallOptions, request: CallRequest): Promise<unknown> {
     const { dialect, now, sleep, logger } = this.settings;
     const { action, kind } = dialect.actions[method];
     const rule = this.settings.retryRules[kind];
@@ -303,7 +304,7 @@ export class Transport<M extends string> {
   /** Sends one request and reads its answer (size-capped, JSON-parsed) or how it was lost. */
   private async attempt(
     request: HttpRequest,
-    context: CallContext,
+    context: CallOptions,
     deadline: Deadline,
   ): Promise<Attempt> {
     const { settings } = this;
