@@ -121,23 +121,18 @@ export type Decision = 'retry' | 'done' | 'fail';
 
 /** What to do after a failed attempt: the rule of the call's kind, applied. Pure. */
 export function decide(rule: RetryRule, failure: Failure, state: AttemptState): Decision {
+  const last = state.attempt >= rule.maxAttempts;
   if (failure.type === 'answer') {
-    if (
-      rule.notFoundAfterUnknownIsDone &&
-      state.mayHaveArrived &&
-      failure.error.code === 'NOT_FOUND'
-    ) {
-      return 'done';
-    }
+    const alreadyDeleted =
+      rule.notFoundAfterUnknownIsDone && state.mayHaveArrived && failure.error.code === 'NOT_FOUND';
+    if (alreadyDeleted) return 'done';
+    return !last && rule.retryAnswers.includes(failure.answer) ? 'retry' : 'fail';
   }
-  if (state.attempt >= rule.maxAttempts) return 'fail';
-  if (failure.type === 'answer')
-    return rule.retryAnswers.includes(failure.answer) ? 'retry' : 'fail';
   const code = codeOf(failure.error);
   const retryable = failure.sent
     ? rule.retryAfterSend && isConnectionLost(code)
     : rule.retryBeforeSend && (isConnectPhase(code) || isConnectionLost(code));
-  return retryable ? 'retry' : 'fail';
+  return !last && retryable ? 'retry' : 'fail';
 }
 
 /**
@@ -151,7 +146,6 @@ export function isOutcomeUnknown(
   mayHaveArrived: boolean,
 ): boolean {
   if (!isNotRepeatable(kind)) return false;
-  if (failure?.type === 'answer')
-    return rule.outcomeUnknownAnswers?.includes(failure.answer) ?? false;
-  return mayHaveArrived;
+  if (failure?.type !== 'answer') return mayHaveArrived;
+  return rule.outcomeUnknownAnswers?.includes(failure.answer) ?? false;
 }
