@@ -16,10 +16,10 @@ import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
 import { createRedisRateLimiter } from './security/rate-limit.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
-import { createSimulatorHandler } from './simulator/http.js';
+import { createSimulatorHandler } from './simulator/ark-http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
-import { createArkClient, type ArkClient } from './upstream/client.js';
+import { createUpstream, type UpstreamClient } from './upstream/index.js';
 
 export const SIMULATOR_PATH = '/simulator';
 
@@ -80,7 +80,8 @@ export async function startGateway(
   ops.readiness = [...readiness, ...(given.readiness ?? [])];
 
   if (config.upstreamUrl !== null) {
-    const client = createArkClient({
+    const client = createUpstream({
+      dialect: 'ark',
       baseUrl: config.upstreamUrl,
       defaultModel: config.defaultModel,
       timeoutMs: config.upstreamTimeoutMs,
@@ -102,7 +103,9 @@ export async function startGateway(
     tokenTtlMs: config.verificationTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
-  const client = createArkClient({
+  // The simulator speaks Ark over HTTP, so the embedded default exercises the production client.
+  const client = createUpstream({
+    dialect: 'ark',
     baseUrl: simulatorUrl,
     defaultModel: config.defaultModel,
     timeoutMs: config.upstreamTimeoutMs,
@@ -149,7 +152,7 @@ function opsRedis(url: string, logger: Logger): Redis {
 }
 
 interface Owned {
-  client: ArkClient;
+  client: UpstreamClient;
   live: RunningLive;
   redis: Redis | null;
 }

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { startSimulator } from '../../src/simulator/http.js';
+import { startSimulator } from '../../src/simulator/ark-http.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { eventually, graphqlClient } from '../helpers/graphql-client.js';
