@@ -28,7 +28,7 @@ import { createMemoryBroker, createStatusWatcher } from '../src/status/index.js'
 import {
   createMemoryVerificationResults,
   createVerificationService,
-} from '../src/status/verification.js';
+} from '../src/verification/index.js';
 import type { LiveServices } from '../src/subscriptions/live.js';
 import type { Upstream } from '../src/upstream/port.js';
 

@@ -4,9 +4,6 @@
  */
 export {
   createStatusWatcher,
-  credentialKey,
-  defaultSleep,
-  type Sleep,
   type StatusWatcher,
   type StatusWatcherOptions,
   type StatusWatcherStats,
@@ -22,12 +19,11 @@ export {
   type WatchTarget,
 } from './events.js';
 export {
-  createMemoryBroker,
   type Leases,
-  type MemoryBrokerOptions,
   type MessageHandler,
   type PubSub,
   type StatusBroker,
-} from './broker.js';
-export { createRedisBroker, type RedisBrokerOptions } from './redis.js';
-export { DEFAULT_RATE_LIMITS, type BudgetAction, type RateLimits } from './rate.js';
+} from './broker/broker.js';
+export { createMemoryBroker, type MemoryBrokerOptions } from './broker/memory.js';
+export { createRedisBroker, type RedisBrokerOptions } from './broker/redis.js';
+export { DEFAULT_RATE_LIMITS, type BudgetAction, type RateLimits } from './rate-budget.js';

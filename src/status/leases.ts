@@ -5,8 +5,8 @@
  * leaving them to expire as a crashed instance would.
  */
 import type { Logger } from 'pino';
-import type { StatusBroker } from './broker.js';
-import { pollable, type AssetEntry, type GroupEntry, type Tenant } from './state.js';
+import type { StatusBroker } from './broker/broker.js';
+import { pollable, type AssetEntry, type GroupEntry, type Tenant } from './registry.js';
 
 export function leaseKey(target: AssetEntry | GroupEntry): string {
   return 'known' in target

@@ -7,7 +7,7 @@
 import { isUpstreamError } from '../upstream/errors.js';
 import type { Asset, CallOptions } from '../upstream/port.js';
 import { chunk, mapLimit } from '../util/map-limit.js';
-import { applyStatus, publish } from './delivery.js';
+import { applyStatus, publish } from './fanout.js';
 import { diffSnapshots, normalisePoll, planReads, type Change, type Observation } from './diff.js';
 import { listPages, noteError } from './reads.js';
 import {
@@ -22,8 +22,8 @@ import {
   type GroupEntry,
   type Tenant,
   type WatcherCore,
-} from './state.js';
-import type { BusItem } from './wire.js';
+} from './registry.js';
+import type { BusItem } from './bus-codec.js';
 
 /** A sweep reads further pages only while every item is new, at most this many. */
 const MAX_SWEEP_PAGES = 10;

@@ -6,8 +6,14 @@
 import { isUpstreamError } from '../upstream/errors.js';
 import type { Asset, AssetQuery, CallOptions } from '../upstream/port.js';
 import { StatusWatcherStoppedError } from './events.js';
-import type { BudgetAction } from './rate.js';
-import { callOptions, PAGE_SIZE, type Counters, type Tenant, type WatcherCore } from './state.js';
+import type { BudgetAction } from './rate-budget.js';
+import {
+  callOptions,
+  PAGE_SIZE,
+  type Counters,
+  type Tenant,
+  type WatcherCore,
+} from './registry.js';
 
 /** A read for initial state: waits for budget, aborts only when the watcher stops. */
 export async function initialRead<T>(

@@ -7,8 +7,8 @@ import { UpstreamError } from '../upstream/errors.js';
 import type { Asset } from '../upstream/port.js';
 import { diffAsset, isFinal } from './diff.js';
 import { InvalidWatchTargetError, type WatchTarget } from './events.js';
-import { onMessage, publish, push, staleEvent } from './delivery.js';
-import { RateBudget } from './rate.js';
+import { onMessage, publish, push, staleEvent } from './fanout.js';
+import { RateBudget } from './rate-budget.js';
 import { initialRead } from './reads.js';
 import {
   credentialKey,
@@ -25,7 +25,7 @@ import {
   type GroupEntry,
   type Tenant,
   type WatcherCore,
-} from './state.js';
+} from './registry.js';
 
 export function validate(
   w: WatcherCore,

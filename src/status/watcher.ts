@@ -35,12 +35,13 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Asset, Upstream } from '../upstream/port.js';
 import { mapLimit } from '../util/map-limit.js';
-import { createMemoryBroker, type StatusBroker } from './broker.js';
-import { resync } from './delivery.js';
+import type { StatusBroker } from './broker/broker.js';
+import { createMemoryBroker } from './broker/memory.js';
+import { resync } from './fanout.js';
 import { StatusWatcherStoppedError, type StatusSubscription, type WatchTarget } from './events.js';
 import { LeaseKeeper } from './leases.js';
 import { pollTenant } from './poll.js';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-budget.js';
 import {
   credentialKey,
   pollable,
@@ -55,7 +56,7 @@ import {
   type Totals,
   type WatchSubscription,
   type WatcherCore,
-} from './state.js';
+} from './registry.js';
 import {
   attach,
   ensureChannel,
@@ -65,12 +66,8 @@ import {
   tenantFor,
   validate,
 } from './subscribe.js';
-import { encodeItems } from './wire.js';
-import { abortable, positive } from './util.js';
-
-export { credentialKey } from './state.js';
-
-export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+import { encodeItems } from './bus-codec.js';
+import { abortable, positive, SILENT_LOGGER, sleepUntilAborted, type Sleep } from '../util/time.js';
 
 export interface StatusWatcherOptions {
   /** The only thing the watcher calls upstream. */
@@ -227,28 +224,11 @@ export interface StatusWatcher {
   stop(options?: StopOptions): Promise<void>;
 }
 
-export const defaultSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 export function createStatusWatcher(options: StatusWatcherOptions): StatusWatcher {
   return new Watcher(options);
 }
 
 const TENANT_CONCURRENCY = 16;
-
-const NOOP_LOGGER: Pick<Logger, 'warn' | 'error'> = {
-  warn: () => undefined,
-  error: () => undefined,
-} as unknown as Pick<Logger, 'warn' | 'error'>;
 
 function resolveSettings(options: StatusWatcherOptions): Settings {
   const intervalMs = positive(options.intervalMs ?? 2000, 'intervalMs');
@@ -306,8 +286,8 @@ class Watcher implements StatusWatcher, WatcherCore {
     this.ownsBroker = options.broker === undefined;
     this.broker = options.broker ?? createMemoryBroker({ now: options.now });
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
-    this.logger = options.logger ?? NOOP_LOGGER;
+    this.sleep = options.sleep ?? sleepUntilAborted;
+    this.logger = options.logger ?? SILENT_LOGGER;
     this.leases = new LeaseKeeper(
       this.broker,
       options.instanceId ?? randomUUID(),

@@ -20,7 +20,7 @@ import {
   createRedisVerificationResults,
   createVerificationService,
   type VerificationService,
-} from '../status/verification.js';
+} from '../verification/index.js';
 import type { Upstream } from '../upstream/port.js';
 
 /** What resolvers use: subscribe, and keep `addAssets` and ⑫ consistent with subscribers. */

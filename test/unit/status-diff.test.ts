@@ -6,8 +6,8 @@ import {
   planReads,
   snapshotOf,
 } from '../../src/status/diff.js';
-import { RateBudget } from '../../src/status/rate.js';
-import { decodeItems, encodeItems } from '../../src/status/wire.js';
+import { RateBudget } from '../../src/status/rate-budget.js';
+import { decodeItems, encodeItems } from '../../src/status/bus-codec.js';
 import type { Asset } from '../../src/upstream/port.js';
 
 function asset(id: string, patch: Partial<Asset> = {}): Asset {

@@ -3,21 +3,19 @@
  * the subscriptions that point at them, and how an entry comes into being and is dropped once
  * nothing uses it. Also `WatcherCore`, the part of the watcher the other modules work on.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Asset, CallOptions, Upstream } from '../upstream/port.js';
-import type { StatusBroker } from './broker.js';
+import type { StatusBroker } from './broker/broker.js';
 import { diffAsset, isFinal } from './diff.js';
 import type { StatusEvent } from './events.js';
 import type { LeaseKeeper } from './leases.js';
-import type { RateBudget, RateLimits } from './rate.js';
-import { QueueSubscription } from './subscription.js';
-import type { Sleep } from './watcher.js';
+import type { RateBudget, RateLimits } from './rate-budget.js';
+import { QueueSubscription } from './queue.js';
+import { secretHash } from '../util/secret-hash.js';
+import type { Sleep } from '../util/time.js';
 
 /** The key a credential's state is stored under: never the credential itself. */
-export function credentialKey(credential: string): string {
-  return createHash('sha256').update(credential).digest('hex').slice(0, 32);
-}
+export const credentialKey = secretHash;
 
 export const PAGE_SIZE = 100;
 export const MAX_GROUP_IDS = 100;

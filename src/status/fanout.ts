@@ -8,7 +8,7 @@ import type { Asset } from '../upstream/port.js';
 import { chunk, mapLimit } from '../util/map-limit.js';
 import { diffAsset, isFinal } from './diff.js';
 import type { StatusEvent } from './events.js';
-import type { BudgetAction } from './rate.js';
+import type { BudgetAction } from './rate-budget.js';
 import { listPages, noteError } from './reads.js';
 import {
   callOptions,
@@ -23,8 +23,8 @@ import {
   type Tenant,
   type WatchSubscription,
   type WatcherCore,
-} from './state.js';
-import { decodeItems, encodeItems, type BusItem } from './wire.js';
+} from './registry.js';
+import { decodeItems, encodeItems, type BusItem } from './bus-codec.js';
 
 // -----------------------------------------------------------------------------------------------
 // Publishing (the lease holder)
