@@ -8,6 +8,7 @@ import {
   type StatusWatcher,
   type StatusWatcherOptions,
 } from '../../src/status/index.js';
+import { arkStatusSource } from '../../src/upstream/ark/status-source.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import {
   controlledSimulator,
@@ -32,6 +33,7 @@ function setup(options: Partial<StatusWatcherOptions> = {}) {
   const ticks = new TickLog();
   const watcher = createStatusWatcher({
     upstream,
+    source: arkStatusSource,
     intervalMs: 20,
     maxIntervalMs: 80,
     onTick: ticks.onTick,
@@ -94,7 +96,7 @@ describe('status watcher: one loop for every subscriber', () => {
       expect(watcher.stats()).toMatchObject({ subscribers: 1000, watchedAssets: 100 });
 
       for (const tick of await ticks.next(4)) {
-        expect(tick.calls.GetAsset + tick.calls.ListAssets).toBeLessThanOrEqual(perInterval);
+        expect(tick.calls.asset + tick.calls.list).toBeLessThanOrEqual(perInterval);
       }
       if (batch) expect(upstream.count('getAsset')).toBe(100);
 
@@ -495,6 +497,7 @@ describe('status watcher: several instances on one broker', () => {
       const ticks = new TickLog();
       const watcher = createStatusWatcher({
         upstream,
+        source: arkStatusSource,
         broker,
         batch: false,
         intervalMs: 20,
