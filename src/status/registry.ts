@@ -218,7 +218,6 @@ export class Registry {
   holdGroup(tenant: Tenant, id: string): GroupEntry {
     let group = tenant.groups.get(id);
     if (!group) {
-      const now = this.options.now();
       group = {
         id,
         tenant,
@@ -227,10 +226,7 @@ export class Registry {
         holds: 0,
         subscribers: new Set(),
         known: new Set(),
-        held: false,
-        intervalMs: this.options.intervalMs,
-        nextDueAt: now + this.options.intervalMs,
-        quietSince: now,
+        ...this.newPollState(),
       };
       tenant.groups.set(id, group);
     }
@@ -248,7 +244,7 @@ export class Registry {
 
   /** A new, empty entry for asset `id`, stored in the tenant. */
   addAsset(tenant: Tenant, id: string): AssetEntry {
-    const now = this.options.now();
+    const poll = this.newPollState();
     const entry: AssetEntry = {
       id,
       tenant,
@@ -259,11 +255,8 @@ export class Registry {
       gone: false,
       holds: 0,
       subscribers: new Set(),
-      held: false,
-      intervalMs: this.options.intervalMs,
-      nextDueAt: now + this.options.intervalMs,
-      quietSince: now,
-      lastOkAt: now,
+      ...poll,
+      lastOkAt: poll.quietSince,
       failingSince: null,
       failReason: null,
       staleAnnounced: false,
@@ -271,6 +264,13 @@ export class Registry {
     };
     tenant.assets.set(id, entry);
     return entry;
+  }
+
+  /** Not held, first due one interval from now. */
+  private newPollState(): PollState {
+    const now = this.options.now();
+    const { intervalMs } = this.options;
+    return { held: false, intervalMs, nextDueAt: now + intervalMs, quietSince: now };
   }
 
   /** The first known state of an entry: delivered silently (nobody here has seen the asset). */
