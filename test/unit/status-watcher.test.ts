@@ -576,8 +576,8 @@ describe('status watcher: several instances on one broker', () => {
     oneUpstream.hidden = null;
 
     // Instance one's sweep finds it; instance two polls nothing and learns it from the bus.
-    await twoGroup.until((events) => twoGroup.statuses(id).length > 0, 'instance two to learn it');
-    await oneGroup.until((events) => oneGroup.statuses(id).length > 0, 'instance one to learn it');
+    await twoGroup.until(() => twoGroup.statuses(id).length > 0, 'instance two to learn it');
+    await oneGroup.until(() => oneGroup.statuses(id).length > 0, 'instance one to learn it');
     expect(twoGroup.statuses(id)).toEqual([[null, 'PROCESSING']]);
     expect(oneGroup.statuses(id)).toEqual([[null, 'PROCESSING']]);
     expect(direct.statuses(id)).toEqual([[null, 'PROCESSING']]);
