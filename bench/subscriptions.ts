@@ -28,8 +28,9 @@ import { createMemoryBroker, createStatusWatcher } from '../src/status/index.js'
 import {
   createMemoryVerificationResults,
   createVerificationService,
-} from '../src/status/verification.js';
+} from '../src/verification/index.js';
 import type { LiveServices } from '../src/subscriptions/live.js';
+import { arkStatusSource } from '../src/upstream/ark/status-source.js';
 import type { Upstream } from '../src/upstream/port.js';
 
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 2000);
@@ -202,7 +203,13 @@ async function startRig(batch: boolean): Promise<Rig> {
     }
   }
   const broker = createMemoryBroker();
-  const watcher = createStatusWatcher({ upstream, intervalMs: INTERVAL_MS, broker, batch });
+  const watcher = createStatusWatcher({
+    upstream,
+    source: arkStatusSource,
+    intervalMs: INTERVAL_MS,
+    broker,
+    batch,
+  });
   const verifications = createVerificationService({
     upstream,
     intervalMs: INTERVAL_MS,

@@ -10,7 +10,7 @@ import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';
 import { VerificationStatus } from '../schema/verification-status.enum.js';
 import { InvalidWatchTargetError } from '../status/index.js';
-import type { VerificationSubscription, VerificationUpdate } from '../status/verification.js';
+import type { VerificationSubscription, VerificationUpdate } from '../verification/index.js';
 import { checkId, checkToken, LIMITS } from '../validation.js';
 import { AssetEventStream } from './status-stream.js';
 import { verifiedGroup } from './verified-group.js';

@@ -15,13 +15,15 @@ import {
   type StatusWatcher,
   type StopOptions,
 } from '../status/index.js';
+import { arkStatusSource } from '../upstream/ark/status-source.js';
+import type { Upstream } from '../upstream/port.js';
+import type { StatusSource } from '../upstream/status-source.js';
 import {
   createMemoryVerificationResults,
   createRedisVerificationResults,
   createVerificationService,
   type VerificationService,
-} from '../status/verification.js';
-import type { Upstream } from '../upstream/port.js';
+} from '../verification/index.js';
 
 /** What resolvers use: subscribe, and keep `addAssets` and ⑫ consistent with subscribers. */
 export interface LiveServices {
@@ -47,6 +49,11 @@ export function createLive(
   config: LiveConfig,
   deps: {
     upstream: Upstream;
+    /**
+     * How the watcher reads statuses from `upstream`: the dialect's status source.
+     * @default arkStatusSource (Ark is the only dialect today)
+     */
+    statusSource?: StatusSource;
     logger: Logger;
     /** Updated after every poll cycle. */
     metrics?: WatcherMetrics;
@@ -66,6 +73,7 @@ export function createLive(
   const { metrics } = deps;
   const watcher: StatusWatcher = createStatusWatcher({
     upstream: deps.upstream,
+    source: deps.statusSource ?? arkStatusSource,
     intervalMs: config.pollIntervalMs,
     model: config.defaultModel,
     broker,
