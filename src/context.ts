@@ -4,7 +4,7 @@
  * transport hands over the outcome of `authenticate` (`src/security/access.ts`) only.
  */
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import { UnauthenticatedError } from './errors.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { AccessResult } from './security/access.js';

@@ -54,7 +54,7 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Limits, WsConfig } from '../config.js';
+import type { Limits, WsConfig } from '../config/index.js';
 import type { GatewayContext } from '../context.js';
 import { TooManySubscriptionsError } from '../errors.js';
 import type { AccessResult } from '../security/access.js';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createFormatError } from '../../src/errors.js';
 import { buildSchema } from '../../src/schema/build-schema.js';
 import { attachSubscriptions } from '../../src/subscriptions/ws.js';
