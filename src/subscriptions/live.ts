@@ -3,10 +3,10 @@
  * poller, over one broker (in memory, or Redis when `REDIS_URL` is set so that several gateway
  * instances share polling and events). Created by `app.ts`, handed to the server, stopped last.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { WatcherMetrics } from '../observability/metrics.js';
+import type { RedisConnections } from '../redis.js';
 import {
   createMemoryBroker,
   createRedisBroker,
@@ -40,7 +40,7 @@ export interface RunningLive extends LiveServices {
 
 export type LiveConfig = Pick<
   Config,
-  'pollIntervalMs' | 'redisUrl' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel'
+  'pollIntervalMs' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel'
 >;
 
 export function createLive(
@@ -50,19 +50,23 @@ export function createLive(
     logger: Logger;
     /** Updated after every poll cycle. */
     metrics?: WatcherMetrics;
+    /**
+     * The process's Redis connections (`REDIS_URL`), owned by the caller: the broker and the
+     * verification memory use them, `stop` leaves them open.
+     * @default null: in memory, this instance alone
+     */
+    redis?: RedisConnections | null;
   },
 ): RunningLive {
   const logger = deps.logger.child({ component: 'status' });
-  let redis: Redis | null = null;
-  let broker: StatusBroker;
-  if (config.redisUrl !== null) {
-    redis = new Redis(config.redisUrl);
-    // ioredis reconnects by itself; say so once per failure instead of an unhandled event.
-    redis.on('error', (error: Error) => logger.warn({ err: error }, 'status: Redis error'));
-    broker = createRedisBroker({ redis, keyPrefix: config.redisKeyPrefix });
-  } else {
-    broker = createMemoryBroker();
-  }
+  const redis = deps.redis ?? null;
+  const broker: StatusBroker = redis
+    ? createRedisBroker({
+        redis: redis.commands,
+        subscriber: redis.subscriber,
+        keyPrefix: config.redisKeyPrefix,
+      })
+    : createMemoryBroker();
   const { metrics } = deps;
   const watcher: StatusWatcher = createStatusWatcher({
     upstream: deps.upstream,
@@ -85,7 +89,7 @@ export function createLive(
     intervalMs: config.pollIntervalMs,
     tokenTtlMs,
     results: redis
-      ? createRedisVerificationResults({ redis, keyPrefix: config.redisKeyPrefix })
+      ? createRedisVerificationResults({ redis: redis.commands, keyPrefix: config.redisKeyPrefix })
       : createMemoryVerificationResults(),
     logger,
   });
@@ -98,7 +102,6 @@ export function createLive(
       (stopping ??= (async () => {
         await Promise.all([watcher.stop(options), verifications.stop()]);
         await broker.close();
-        if (redis) await redis.quit().catch(() => redis?.disconnect());
       })()),
   };
 }
