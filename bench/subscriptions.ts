@@ -29,7 +29,7 @@ import {
   createMemoryVerificationResults,
   createVerificationService,
 } from '../src/status/verification.js';
-import type { LiveServices } from '../src/subscriptions/live.js';
+import type { LiveServices } from '../src/graphql/context.js';
 import type { Upstream } from '../src/upstream/port.js';
 
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 2000);

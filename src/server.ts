@@ -23,7 +23,8 @@ import {
   type ContextDeps,
   type ContextRequest,
   type GatewayContext,
-} from './context.js';
+  type LiveServices,
+} from './graphql/context.js';
 import { createFormatError } from './errors.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
@@ -38,8 +39,7 @@ import { createCorsPolicy, SANDBOX_ORIGIN } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
 import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
-import { buildSchema } from './schema/build-schema.js';
-import type { LiveServices } from './subscriptions/live.js';
+import { buildSchema } from './graphql/schema.js';
 import {
   attachSubscriptions,
   subscriptionTransportPlugin,

@@ -8,7 +8,7 @@
  * reported, built from the input as `PROCESSING` with no timestamps: creation succeeded, and
  * losing its id would be worse than showing a slightly stale copy.
  */
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { ERROR_CODES, fromUpstreamError, INTERNAL_ERROR_MESSAGE } from '../errors.js';
 import type { AddAssetsPayload } from '../schema/add-assets.payload.js';
 import type { AddAssetFailure } from '../schema/add-asset-failure.type.js';

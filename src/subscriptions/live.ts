@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { LiveServices } from '../graphql/context.js';
 import type { WatcherMetrics } from '../observability/metrics.js';
 import type { RedisConnections } from '../redis.js';
 import {
@@ -19,15 +20,8 @@ import {
   createMemoryVerificationResults,
   createRedisVerificationResults,
   createVerificationService,
-  type VerificationService,
 } from '../status/verification.js';
 import type { Upstream } from '../upstream/port.js';
-
-/** What resolvers use: subscribe, and keep `addAssets` and ⑫ consistent with subscribers. */
-export interface LiveServices {
-  readonly watcher: StatusWatcher;
-  readonly verifications: VerificationService;
-}
 
 export interface RunningLive extends LiveServices {
   /**

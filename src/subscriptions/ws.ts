@@ -55,7 +55,7 @@ import {
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Limits, WsConfig } from '../config/index.js';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { TooManySubscriptionsError } from '../errors.js';
 import type { AccessResult } from '../security/access.js';
 import { checkOperation, checkSource, checkVariables } from '../security/limits.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createFormatError } from '../../src/errors.js';
-import { buildSchema } from '../../src/schema/build-schema.js';
+import { buildSchema } from '../../src/graphql/schema.js';
 import { attachSubscriptions } from '../../src/subscriptions/ws.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import { RawSocket, until } from '../helpers/ws-client.js';
