@@ -46,7 +46,7 @@ interface Spec {
 }
 
 /** The value with surrounding blanks removed, or `undefined` when unset or blank. */
-export function nonEmpty(env: Env, name: string): string | undefined {
+function nonEmpty(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
@@ -206,7 +206,7 @@ export function list(
 }
 
 /** Comma-separated, each trimmed, blanks dropped. */
-export function splitList(raw: string | undefined): string[] {
+function splitList(raw: string | undefined): string[] {
   return (raw ?? '')
     .split(',')
     .map((item) => item.trim())

@@ -1,7 +1,7 @@
 /**
  * The long-lived services behind subscriptions: the asset status watcher and the verification
  * poller, over one broker (in memory, or Redis when `REDIS_URL` is set so that several gateway
- * instances share polling and events). Created by `app.ts`, handed to the server, stopped last.
+ * instances share polling and events). Created by `app.ts`, handed to the server, stopped after it.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
