@@ -153,8 +153,8 @@ async function launch(
   });
   let server: RunningServer | undefined;
   const stopList: ReadonlyArray<() => Promise<unknown> | undefined> = [
-    // No new requests or sockets; in-flight requests finish (`SHUTDOWN_TIMEOUT_MS`); the
-    // WebSockets close, ending their subscriptions' iterators.
+    // No new requests or sockets; Apollo's drain lets in-flight requests finish (up to
+    // `SHUTDOWN_TIMEOUT_MS`) while it closes the WebSockets with 1001, ending their subscriptions.
     () => server?.stop(),
     // Then the poll loop and the verification pollers: leases released, broker closed. The
     // upstream client and Redis are still open for both.
