@@ -98,7 +98,7 @@ export const UPSTREAM = {
     default: 15_000,
     min: 100,
     max: 600_000,
-    doc: 'deadline of one upstream call, pacing, retries and `Retry-After` waits included; past it `UPSTREAM_TIMEOUT`',
+    doc: 'deadline of one upstream call, pacing, retries and `Retry-After` waits included; past it `UPSTREAM_TIMEOUT` (or `RATE_LIMITED` when only a `Retry-After` beyond it was left)',
   }),
 };
 
@@ -138,7 +138,7 @@ export const AUTH = {
   allowUnauthenticated: bool({
     env: 'ALLOW_UNAUTHENTICATED',
     default: false,
-    doc: 'with `UPSTREAM_API_KEY` and neither tokens nor JWT, start anyway and let anyone who can reach the gateway spend the key (otherwise that is refused)',
+    doc: 'with `UPSTREAM_API_KEY` and neither tokens nor JWT, start anyway and let anyone who can reach the gateway spend the key (otherwise that is refused); no effect once tokens or a JWKS are configured',
   }),
 };
 
@@ -154,7 +154,7 @@ export const JWT = {
         ? null
         : 'expected an https URL (http only on localhost, 127.0.0.1 or [::1])',
     normalise: (_raw, parsed) => parsed.href,
-    doc: 'client JWTs are verified against this key set when `UPSTREAM_API_KEY` is set',
+    doc: 'client JWTs are verified against this key set when `UPSTREAM_API_KEY` is set; all three `JWT_*` or none',
   }),
   issuer: text({
     env: 'JWT_ISSUER',
