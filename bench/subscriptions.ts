@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createServer, type RunningServer } from '../src/server.js';
 import { SimulatorState } from '../src/simulator/state.js';
 import { createMemoryBroker, createStatusWatcher } from '../src/status/index.js';
@@ -29,7 +29,7 @@ import {
   createMemoryVerificationResults,
   createVerificationService,
 } from '../src/verification/index.js';
-import type { LiveServices } from '../src/subscriptions/live.js';
+import type { LiveServices } from '../src/graphql/context.js';
 import { arkStatusSource } from '../src/upstream/ark/status-source.js';
 import type { Upstream } from '../src/upstream/port.js';
 

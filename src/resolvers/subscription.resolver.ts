@@ -4,7 +4,7 @@
  * `subscribe` functions check the arguments and wait for the engine's first read.
  */
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../errors/gateway-error.js';
 import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';

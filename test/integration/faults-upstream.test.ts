@@ -9,7 +9,7 @@ import type { Client } from 'graphql-ws';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { startSimulator } from '../../src/simulator/ark-http.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
