@@ -14,10 +14,10 @@ import 'reflect-metadata';
 import os from 'node:os';
 import { pino } from 'pino';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createServer as createGateway } from '../src/server.js';
-import { createArkClient } from '../src/upstream/client.js';
-import type { UpstreamAction } from '../src/upstream/policy.js';
+import type { ArkAction as UpstreamAction } from '../src/upstream/ark/actions.js';
+import { createArkClient } from '../src/upstream/ark/client.js';
 import { openLoop as load } from './open-loop.js';
 import { startStub } from './stub.js';
 
