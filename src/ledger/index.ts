@@ -41,7 +41,7 @@ export interface OpenLedgerOptions extends LedgerTiming {
  * @throws LedgerConfigError naming the variable to fix; LedgerUnavailableError when PostgreSQL
  *   cannot be reached.
  */
-export function openLedger(options: OpenLedgerOptions = {}): Promise<Ledger> {
+export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledger> {
   const { databaseUrl, path, schema, logger, ...timing } = options;
   if (databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {

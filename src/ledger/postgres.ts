@@ -63,9 +63,14 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     // Every connection resolves the ledger's unqualified table names in its schema.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  // Without a listener, an idle connection dropped by the server would crash the process.
+  // An 'error' without a listener would crash the process. The pool listens on idle
+  // connections; a connection in use (the server went away mid-query) has only this one, and
+  // its query fails with the same error.
   pool.on('error', (error) => {
     options.logger?.warn({ err: error }, 'ledger: lost an idle PostgreSQL connection');
+  });
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
   });
   const db = new Kysely<LedgerTables>({ dialect: new PostgresDialect({ pool }) });
   try {

@@ -5,12 +5,23 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  LedgerConfigError,
+  LedgerUnavailableError,
+  assertSharedLedger,
   beginIdempotentWaiting,
+  openLedger,
   hashInput,
   type IdempotencyBegin,
   type Ledger,
 } from '../../src/ledger/index.js';
-import { createStoreFixture, type StoreFixture, type StoreName } from './stores.js';
+import {
+  PG_URL,
+  createStoreFixture,
+  dropSchema,
+  startPgRelay,
+  type StoreFixture,
+  type StoreName,
+} from './stores.js';
 
 const HOUR = 60 * 60 * 1000;
 const START = Date.UTC(2026, 11, 1, 6, 0, 0);
@@ -409,6 +420,67 @@ describe.each<StoreName>(['sqlite', 'postgres'])('the %s ledger', (store) => {
     });
     expect((await reopened.verification(alice, 'tok-p'))?.groupId).toBe(unique('real'));
     expect(await reopened.ping()).toBe(true);
+  });
+});
+
+describe('choosing the store', () => {
+  it('refuses SQLite when several instances share Redis, naming DATABASE_URL', () => {
+    expect(() => assertSharedLedger({ redisUrl: 'redis://127.0.0.1:6379' })).toThrow(
+      expect.objectContaining({
+        name: 'LedgerConfigError',
+        message: expect.stringContaining('DATABASE_URL'),
+      }),
+    );
+    expect(() =>
+      assertSharedLedger({ redisUrl: 'redis://127.0.0.1:6379', databaseUrl: PG_URL }),
+    ).not.toThrow();
+    expect(() => assertSharedLedger({ redisUrl: null, databaseUrl: null })).not.toThrow();
+  });
+
+  it('refuses a DATABASE_URL that is not PostgreSQL', async () => {
+    await expect(openLedger({ databaseUrl: 'mysql://db/x' })).rejects.toThrow(LedgerConfigError);
+    await expect(openLedger({ databaseUrl: 'mysql://db/x' })).rejects.toThrow(/DATABASE_URL/);
+  });
+});
+
+describe('PostgreSQL faults', () => {
+  const schema = `ledger_fault_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  afterAll(() => dropSchema(schema));
+
+  it('fails to open with a clear error when the server cannot be reached', async () => {
+    const closedPort = await startPgRelay();
+    await closedPort.cut();
+    const opening = openLedger({ databaseUrl: closedPort.url, schema });
+    await expect(opening).rejects.toThrow(LedgerUnavailableError);
+    await expect(opening).rejects.toThrow(/DATABASE_URL.*unavailable: connect ECONNREFUSED/);
+  });
+
+  it('answers unavailable and not ready while the server is down, and recovers without a restart', async () => {
+    const relay = await startPgRelay();
+    const ledger = await openLedger({ databaseUrl: relay.url, schema });
+    try {
+      await ledger.recordGroup('alice', { id: 'before', kind: 'VIRTUAL' });
+
+      await relay.cut();
+      await expect(ledger.recordGroup('alice', { id: 'during', kind: 'VIRTUAL' })).rejects.toThrow(
+        LedgerUnavailableError,
+      );
+      await expect(
+        ledger.beginIdempotent({ tenant: 'alice', scope: 's', key: 'k' }, 'h'),
+      ).rejects.toThrow(/ledger's PostgreSQL \(DATABASE_URL\) is unavailable/);
+      expect(await ledger.ping()).toBe(false);
+
+      await relay.restore();
+      expect(await ledger.ping()).toBe(true);
+      await ledger.recordGroup('alice', { id: 'after', kind: 'VIRTUAL' });
+      expect(await ledger.filterOwned('alice', 'group', ['before', 'during', 'after'])).toEqual([
+        'before',
+        'after',
+      ]);
+    } finally {
+      await ledger.close();
+      await relay.close();
+    }
   });
 });
 
