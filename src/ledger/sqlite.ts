@@ -48,7 +48,10 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Le
     // SQLite opens a file it may not write read-only without a word; these writes find out.
     const mode = database.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
-    database.exec('BEGIN IMMEDIATE; ROLLBACK');
+    // Rewriting the header's user_version with its own value is a real write that changes
+    // nothing (BEGIN IMMEDIATE alone succeeds on a read-only file in WAL mode).
+    const version = Number(database.pragma('user_version', { simple: true }));
+    database.pragma(`user_version = ${version}`);
   } catch (error) {
     database.close();
     throw refuse('the ledger file must be writable', error);
