@@ -223,7 +223,11 @@ export interface Ledger {
    * @param inputHash a digest of the operation's input (`hashInput`).
    */
   beginIdempotent(key: IdempotencyKey, inputHash: string): Promise<IdempotencyBegin>;
-  /** Stores the answer (JSON-serialisable) that later begins replay. */
+  /**
+   * Stores the answer that later begins replay. It goes through JSON: a `Date` comes back as
+   * its ISO string. A claim that was taken over (its lease ran out) changes nothing, here and in
+   * `releaseIdempotent` and `markOutcomeUnknown`: the newer holder's outcome stands.
+   */
   completeIdempotent(claim: IdempotencyClaim, answer: unknown): Promise<void>;
   /** The operation failed without doing anything upstream: forget it, a retry sends again. */
   releaseIdempotent(claim: IdempotencyClaim): Promise<void>;
