@@ -1,22 +1,27 @@
 /**
- * The operators' CLI as a child process against a temp SQLite file: the compiled program
- * (`src/ledger` built with tsc, as `npm run ledger` runs it), its exit codes and output. The
- * same child shows that a read-only ledger file or directory is a clear start-up error; as root,
- * the child runs without the capability to ignore file permissions (`setpriv`).
+ * The ledger in child processes, built from `src/ledger` with tsc as `npm run ledger` runs it:
+ * - the operators' CLI against a temp SQLite file: exit codes and output;
+ * - a read-only ledger file or directory is a clear start-up error (as root, the child runs
+ *   without the capability to ignore file permissions, through `setpriv`);
+ * - `kill -9` in the middle of a burst of writes loses nothing the writer had acknowledged.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLedger } from '../../src/ledger/index.js';
+import { openLedger, type OpenLedgerOptions } from '../../src/ledger/index.js';
+import { PG_URL, dropSchema } from './stores.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
 
 let dir: string;
 let cli: string;
+let burst: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ledger-cli-'));
@@ -31,6 +36,18 @@ beforeAll(async () => {
   await writeFile(join(out, 'package.json'), '{ "type": "module" }\n');
   await symlink(join(root, 'node_modules'), join(out, 'node_modules'));
   cli = join(out, 'ledger/cli.js');
+  // Records groups one at a time, printing each id once its transaction has committed.
+  await writeFile(
+    join(out, 'burst.js'),
+    `import { ledgerEnv, openLedger } from './ledger/index.js';
+const ledger = await openLedger(ledgerEnv(process.env));
+for (let i = 0; ; i++) {
+  await ledger.recordGroup('burst', { id: 'burst-' + i, kind: 'VIRTUAL' });
+  process.stdout.write('burst-' + i + '\\n');
+}
+`,
+  );
+  burst = join(out, 'burst.js');
 });
 
 afterAll(async () => {
@@ -199,5 +216,53 @@ describe('a SQLite ledger that cannot be written', () => {
       `LEDGER_PATH: cannot create the directory of the ledger file (${path})`,
     );
     expect(stderr).toContain('EACCES');
+  });
+});
+
+describe('kill -9 during a burst of writes', () => {
+  const schema = `ledger_burst_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  afterAll(() => dropSchema(schema));
+
+  it.each([
+    [
+      'sqlite',
+      () => ({
+        env: { LEDGER_PATH: join(dir, 'burst.sqlite') },
+        open: { path: join(dir, 'burst.sqlite') },
+      }),
+    ],
+    [
+      'postgres',
+      () => ({
+        env: { DATABASE_URL: PG_URL, LEDGER_SCHEMA: schema },
+        open: { databaseUrl: PG_URL, schema },
+      }),
+    ],
+  ] as const)('keeps every group the %s writer acknowledged', async (_store, where) => {
+    const { env, open } = where() as { env: Record<string, string>; open: OpenLedgerOptions };
+    const writer = spawn(process.execPath, [burst], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    const acknowledged: string[] = [];
+    let partial = '';
+    writer.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      acknowledged.push(...lines);
+      if (acknowledged.length >= 200) writer.kill('SIGKILL');
+    });
+    const [code, signal] = (await once(writer, 'exit')) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const ledger = await openLedger(open);
+    try {
+      expect(await ledger.filterOwned('burst', 'group', acknowledged)).toEqual(acknowledged);
+      // Only the write in flight at the kill may have committed without being acknowledged.
+      const all = await ledger.list({ tenant: 'burst' });
+      expect(all.length).toBeGreaterThanOrEqual(acknowledged.length);
+      expect(all.length).toBeLessThanOrEqual(acknowledged.length + 1);
+    } finally {
+      await ledger.close();
+    }
   });
 });
