@@ -9,7 +9,7 @@ import pg from 'pg';
 import { LedgerConfigError, LedgerUnavailableError, messageOf } from './errors.js';
 import type { Ledger } from './ledger.js';
 import { migrateToLatest } from './migrations/index.js';
-import { SqlLedger, type LedgerTiming } from './store.js';
+import { createSqlLedger, type LedgerTiming } from './store.js';
 import type { LedgerTables } from './tables.js';
 
 export interface PostgresLedgerOptions extends LedgerTiming {
@@ -92,7 +92,7 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
       { cause: error },
     );
   }
-  return new SqlLedger({ store: 'postgres', db, translate: translatePg }, options);
+  return createSqlLedger({ store: 'postgres', db, translate: translatePg }, options);
 }
 
 /** Connection failures (refused, reset, timed out, server shutting down, disk full) → unavailable. */

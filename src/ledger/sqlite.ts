@@ -11,7 +11,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { LedgerConfigError, LedgerUnavailableError, messageOf } from './errors.js';
 import type { Ledger } from './ledger.js';
 import { migrateToLatest } from './migrations/index.js';
-import { SqlLedger, type LedgerTiming } from './store.js';
+import { createSqlLedger, type LedgerTiming } from './store.js';
 import type { LedgerTables } from './tables.js';
 
 export interface SqliteLedgerOptions extends LedgerTiming {
@@ -70,7 +70,7 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Le
           { cause: error },
         )
       : error;
-  return new SqlLedger({ store: 'sqlite', db, translate }, options);
+  return createSqlLedger({ store: 'sqlite', db, translate }, options);
 }
 
 /** Errors of the file rather than of the statement: busy, full, read-only, I/O, gone. */
