@@ -124,11 +124,13 @@ export function idempotencySql(
     },
   };
 }
+
 /** Matches one idempotency record. */
 function byKey(key: IdempotencyKey) {
   return (eb: ExpressionBuilder<LedgerTables, 'ledger_idempotency'>) =>
     eb.and({ tenant: key.tenant, scope: key.scope, idem_key: key.key });
 }
+
 function parseJson(text: string | null): unknown {
   return text === null ? null : (JSON.parse(text) as unknown);
 }

@@ -123,6 +123,7 @@ export function verificationSql({ db, clock, run }: SqlContext): Pick<Ledger, Ve
     },
   };
 }
+
 function toVerification(
   row: { state: string; group_id: string | null; expires_at: number | string },
   now: number,
@@ -135,6 +136,7 @@ function toVerification(
     expiresAt: new Date(expiresAt),
   };
 }
+
 /** Tokens are bearer secrets for one exchange: the ledger keeps only their digest. */
 function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
