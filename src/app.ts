@@ -87,6 +87,10 @@ export async function startGateway(
       defaultModel: config.defaultModel,
       timeoutMs: config.upstreamTimeoutMs,
       rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
+      // With Redis, every instance paces from the same buckets: one budget per upstream key.
+      ...(redis && {
+        sharedPacing: { redis: redis.commands, keyPrefix: `${config.redisKeyPrefix}pace:` },
+      }),
       logger,
       metrics: ops.metrics.upstream,
     });
