@@ -103,6 +103,7 @@ export async function startGateway(
   const state = new SimulatorState({
     activationMs: config.simulatorActivationMs,
     tokenTtlMs: config.verificationTtlSeconds * 1000,
+    h5LinkTtlMs: config.simulatorH5LinkTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
   // The simulator speaks Ark over HTTP, so the embedded default exercises the production client.
