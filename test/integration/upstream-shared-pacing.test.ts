@@ -9,7 +9,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
 import { DEFAULT_RATE_LIMITS } from '../../src/upstream/ark/actions.js';
 import {
   createSharedBudget,
@@ -37,8 +40,11 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       if (req.url?.startsWith('/v1/private-avatar/assets/list')) arrivals.push(performance.now());
+      const action = req.url?.startsWith('/v1/private-avatar/groups/list')
+        ? 'ListAssetGroups'
+        : 'ListAssets';
       const body = JSON.stringify({
-        ResponseMetadata: { RequestId: 'req-pacing', Action: 'ListAssets' },
+        ResponseMetadata: { RequestId: 'req-pacing', Action: action },
         Result: { TotalCount: 0, PageNumber: 1, PageSize: 10, Items: [] },
       });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
@@ -144,5 +150,34 @@ describe("a budget shared through Redis (the verification pollers')", () => {
     expect(waits[3]).toBeGreaterThan(waits[2]! + 400);
     // Another key has its own budget.
     expect(await b.take('other-hash', 'GetVisualValidateResult', 2)).toBe(0);
+  });
+});
+
+describe('the gateway', () => {
+  it('with REDIS_URL, paces its upstream calls from the shared buckets', async () => {
+    const prefix = `${PREFIX}gateway:`;
+    const gateway = await startGateway(
+      loadConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        UPSTREAM_URL: stubUrl,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+    try {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({ query: '{ groups { total } }' }),
+      });
+      expect(await response.json()).toEqual({ data: { groups: { total: 0 } } });
+      const keys = await redis.keys(`${prefix}pace:*`);
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatch(/:ListAssetGroups$/);
+    } finally {
+      await gateway.stop();
+    }
   });
 });
