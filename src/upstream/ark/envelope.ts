@@ -122,27 +122,29 @@ function familyOf(upstreamCode: string | undefined): UpstreamErrorCode {
  * kept. Two shapes: Volcengine's `ResponseMetadata` (with `Error.Code`/`Message`), and the
  * generic `{ error: { code, message, type } }` that resellers' own gateways send for their
  * errors (401, 402, 429; upstream-evidence.md §1). The generic body has no request id, and its
- * codes are the reseller's, so the status decides the class (`mapHttpError`).
+ * codes are the reseller's, so the status decides the class (`mapHttpError`); it only ever
+ * describes an error status (a 2xx carrying it is no Ark answer, and fails the contract check).
  */
 export function readEnvelope(body: unknown): {
+  shape: 'envelope' | 'generic' | 'none';
   requestId?: string;
   code?: string;
   message?: string;
 } {
-  if (!isRecord(body)) return {};
+  if (!isRecord(body)) return { shape: 'none' };
   const meta = body.ResponseMetadata;
   if (isRecord(meta)) {
     const error = isRecord(meta.Error) ? meta.Error : undefined;
     return {
+      shape: 'envelope',
       requestId: stringOr(meta.RequestId),
       code: stringOr(error?.Code),
       message: stringOr(error?.Message),
     };
   }
   const generic = body.error;
-  if (isRecord(generic))
-    return { code: stringOr(generic.code), message: stringOr(generic.message) };
-  return {};
+  if (!isRecord(generic)) return { shape: 'none' };
+  return { shape: 'generic', code: stringOr(generic.code), message: stringOr(generic.message) };
 }
 
 function stringOr(value: unknown): string | undefined {
