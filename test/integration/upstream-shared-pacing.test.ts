@@ -153,6 +153,42 @@ describe("a budget shared through Redis (the verification pollers')", () => {
   });
 });
 
+describe('when Redis is unreachable', () => {
+  it('calls go on at once, paced by this process, with one warning', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    dead.on('error', () => undefined);
+    const warnings: string[] = [];
+    const client = createUpstream({
+      dialect: 'ark',
+      baseUrl: stubUrl,
+      timeoutMs: 5_000,
+      sharedPacing: { redis: dead, keyPrefix: `${PREFIX}dead:` },
+      logger: { warn: (_fields, message) => warnings.push(message), debug: () => undefined },
+    });
+    clients.push(client);
+    try {
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: RATE.requests + 2 }, () =>
+          client.listAssets({ credential: KEY }, { page: 1, pageSize: 10 }),
+        ),
+      );
+      const elapsed = performance.now() - started;
+      expect(arrivals).toHaveLength(RATE.requests + 2);
+      // The burst, then two calls 100 ms apart: paced in memory, not blocked.
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(2_000);
+      expect(warnings).toEqual(["upstream pacing: Redis failed; using this process's budget"]);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});
+
 describe('the gateway', () => {
   it('with REDIS_URL, paces its upstream calls from the shared buckets', async () => {
     const prefix = `${PREFIX}gateway:`;
