@@ -375,6 +375,13 @@ export const SIMULATOR = {
     max: 86_400_000,
     doc: 'simulator only: how long a new asset stays `PROCESSING`',
   }),
+  simulatorH5LinkTtlSeconds: integer({
+    env: 'SIMULATOR_H5_LINK_TTL_SECONDS',
+    default: 120,
+    min: 1,
+    max: 86_400,
+    doc: 'simulator only: how long the H5 liveness link of a verification session can be opened; the token itself stays valid for `VERIFICATION_TTL_SECONDS`',
+  }),
 };
 
 export const LOGGING = {

@@ -17,6 +17,7 @@ import {
   type StopOptions,
 } from '../status/index.js';
 import { arkStatusSource } from '../upstream/ark/status-source.js';
+import { createSharedBudget } from '../upstream/index.js';
 import type { Upstream } from '../upstream/port.js';
 import type { StatusSource } from '../upstream/status-source.js';
 import {
@@ -93,6 +94,13 @@ export function createLive(
     results: redis
       ? createRedisVerificationResults({ redis: redis.commands, keyPrefix: config.redisKeyPrefix })
       : createMemoryVerificationResults(),
+    ...(redis && {
+      sharedBudget: createSharedBudget({
+        redis: redis.commands,
+        keyPrefix: `${config.redisKeyPrefix}budget:`,
+        logger,
+      }),
+    }),
     logger,
   });
 

@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       upstreamApiKey: null,
       defaultModel: 'doubao-seedance-2-0-260128',
       simulatorActivationMs: 3000,
+      simulatorH5LinkTtlSeconds: 120,
       verificationTtlSeconds: 120,
       logLevel: 'info',
       nodeEnv: 'development',
