@@ -106,6 +106,11 @@ export interface Config {
    */
   readonly graphqlLandingPage: boolean;
   /**
+   * `CONSOLE_ENABLED`: serve the web console at `/` (built into `dist/console` by `npm run build`).
+   * @default NODE_ENV !== 'production'
+   */
+  readonly consoleEnabled: boolean;
+  /**
    * `CORS_ORIGINS`: comma-separated origins (`https://app.example.com`) whose browser pages may
    * call the gateway. Empty: same-origin only.
    * @default []
@@ -277,6 +282,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     verificationTtlSeconds: integer(env, 'VERIFICATION_TTL_SECONDS', 120, 1, 86_400),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     nodeEnv: oneOf(env, 'NODE_ENV', NODE_ENVS, 'development'),
+    consoleEnabled: bool(env, 'CONSOLE_ENABLED', env['NODE_ENV'] !== 'production'),
     ...security(env),
     ...live(env),
   };
