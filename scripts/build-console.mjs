@@ -16,7 +16,8 @@ function* files(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) yield* files(path);
-    else yield path;
+    // Pictures for the README (console/screenshot.png) are not build inputs.
+    else if (!entry.name.endsWith('.png')) yield path;
   }
 }
 

@@ -31,6 +31,7 @@ const MESSAGES: Record<string, string> = {
   QUERY_TOO_COMPLEX: 'The request asks for too much at once. Use a smaller page size.',
   TOO_MANY_ALIASES: 'The request uses too many aliases.',
   INPUT_TOO_LARGE: 'A value is too long, or a list has too many items.',
+  TOO_MANY_SUBSCRIPTIONS: 'Too many live views are open at once. Close some tabs and reload.',
   ORIGIN_NOT_ALLOWED: 'This page’s origin may not call the gateway (CORS_ORIGINS).',
   GRAPHQL_PARSE_FAILED: 'The console sent an invalid request. Reload the page.',
   GRAPHQL_VALIDATION_FAILED:

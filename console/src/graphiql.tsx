@@ -9,6 +9,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { authorization, graphqlWsUrl, readCredential } from './credential';
 import 'graphiql/graphiql.css';
+import './graphiql-page.css';
 
 const credential = readCredential();
 const headers = { Authorization: authorization(credential ?? '<your API key or gateway token>') };

@@ -7,7 +7,7 @@
  * with axe-core and keyboard checks along the way.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import jsqr from 'jsqr';
+import jsQR from 'jsqr';
 import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,10 +22,6 @@ import {
   watchedPage,
   type WatchedPage,
 } from './browser.js';
-
-// jsqr is CommonJS with `exports.default`: Node's interop leaves it wrapped, Vite's may not.
-const jsQR = ((jsqr as unknown as { default?: typeof jsqr.default }).default ??
-  jsqr) as unknown as typeof jsqr.default;
 
 const SHOTS = new URL('../../build/screenshots/', import.meta.url);
 /** `UPDATE_SCREENSHOT=1` also rewrites the README's picture of the console. */
@@ -263,7 +259,14 @@ describe('the console', () => {
     await page.locator('[data-status=VERIFIED]').waitFor({ timeout: 15_000 });
     const group = page.getByRole('link', { name: /^Verified person/ });
     await group.click();
-    await page.getByText('Real-person group').waitFor();
+    await page.waitForURL(/#\/groups\/group-/);
+    await page
+      .getByText('Real-person group')
+      .waitFor({ timeout: 5000 })
+      .catch(async (error) => {
+        await shot(page, 'failed-verified-group');
+        throw error;
+      });
     await shot(page, '4-verified-group');
 
     // A failed check shows as such.
