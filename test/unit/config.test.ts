@@ -302,7 +302,9 @@ describe('loadConfig: access', () => {
 
   it('serves the web console outside production, and in it only with CONSOLE_ENABLED', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).consoleEnabled).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', CONSOLE_ENABLED: 'true' }).consoleEnabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', CONSOLE_ENABLED: 'true' }).consoleEnabled).toBe(
+      true,
+    );
     expect(loadConfig({ CONSOLE_ENABLED: 'false' }).consoleEnabled).toBe(false);
   });
 
