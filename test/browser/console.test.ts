@@ -13,6 +13,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { startSimulator } from '../../src/simulator/http.js';
+import { SimulatorState } from '../../src/simulator/state.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import {
   dominantColour,
   launchChromium,
@@ -283,6 +286,58 @@ describe('the console', () => {
     expect(tab.problems).toEqual([]);
     expect(tab.foreign).toEqual([]);
     await context.close();
+  });
+
+  it('shows an asset as stale while the upstream fails, and recovered after, without a reload', async () => {
+    // A gateway in front of a stand-alone simulator, through a proxy that can fail on command.
+    const sim = await startSimulator(new SimulatorState({ activationMs: 600_000 }));
+    const proxy = await startFaultProxy(sim.url);
+    const faulty = await startGateway(
+      loadConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        UPSTREAM_URL: proxy.url,
+        UPSTREAM_TIMEOUT_MS: '1000',
+        POLL_INTERVAL_MS: '100',
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+    const faultyOrigin = new URL(faulty.url).origin;
+    const context = await browser.newContext();
+    try {
+      const { page, problems } = await watchedPage(context, faultyOrigin);
+      await page.goto(`${faultyOrigin}/`);
+      await page.getByLabel('API key or gateway token').fill(`console-stale-${Date.now()}`);
+      await page.keyboard.press('Enter');
+      await page.getByLabel('Name', { exact: true }).fill('slow');
+      await page.keyboard.press('Enter');
+      await page
+        .getByRole('region', { name: 'Your groups' })
+        .getByRole('link', { name: 'slow' })
+        .click();
+      await page.getByLabel('URL of item 1').fill('https://cdn.example.com/slow.jpg');
+      await page.getByRole('button', { name: 'Add assets', exact: true }).click();
+      const row = page.locator('tbody tr');
+      await row.and(page.locator('[data-status=PROCESSING]')).waitFor();
+      await page.getByText('Live: statuses update by themselves.').waitFor();
+
+      await proxy.set('503');
+      const stale = row.locator('.stale');
+      await stale.waitFor({ timeout: 15_000 });
+      await expect(stale.textContent()).resolves.toMatch(
+        /Stale: cannot confirm since .*UPSTREAM_UNAVAILABLE/,
+      );
+      await shot(page, '6-stale');
+      await proxy.set('pass');
+      await stale.waitFor({ state: 'detached', timeout: 15_000 });
+      await expect(row.getAttribute('data-status')).resolves.toBe('PROCESSING');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await faulty.stop();
+      await proxy.stop();
+      await sim.stop();
+    }
   });
 
   it('shows a clear message for an error code', async () => {
