@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Builds the web console with Vite (`npm run build:console` runs codegen first) unless `dist/console` was built from the
-// same sources: a digest of `console/`, `schema.graphql` and the lock file is kept beside the
-// build. The browser tests call it first (test/browser/global-setup.ts), so that `npm test` on a
-// fresh clone, or after a change to the console, tests the console as it is now.
+// Builds the web console (`console/` -> `dist/console/`) when its sources changed since the last
+// build: a digest of `console/`, `schema.graphql` and the lock file is kept beside the build.
+// `npm run build` (so `npm start`) and the browser tests (test/browser/global-setup.ts) call it,
+// so that a fresh clone, or a change to the console, is built once and then left alone.
+// When stale it first runs codegen (the committed `console/src/gql/` follows the documents),
+// then Vite. `--force` builds anyway.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ function* files(dir) {
   }
 }
 
-export function sourceDigest() {
+function sourceDigest() {
   const hash = createHash('sha256');
   const inputs = [
     ...files(join(root, 'console')),
@@ -34,26 +36,29 @@ export function sourceDigest() {
   return hash.digest('hex');
 }
 
+function run(command, args) {
+  // A production bundle whoever calls (vitest sets NODE_ENV=test, which Vite would follow).
+  execFileSync(command, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+}
+
 /** Builds unless up to date (or always with `force`); `true` when it built. */
 export function buildConsole({ force = false } = {}) {
-  const digest = sourceDigest();
-  const built = existsSync(stamp) && readFileSync(stamp, 'utf8') === digest;
-  if (!force && built && existsSync(join(root, 'dist/console/index.html'))) return false;
-  // A production bundle whoever calls (vitest sets NODE_ENV=test, which Vite would follow).
-  execFileSync(
-    'npx',
-    ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn'],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, NODE_ENV: 'production' },
-    },
-  );
-  writeFileSync(stamp, digest);
+  const current =
+    existsSync(stamp) &&
+    existsSync(join(root, 'dist/console/index.html')) &&
+    readFileSync(stamp, 'utf8') === sourceDigest();
+  if (current && !force) return false;
+  run('npx', ['graphql-codegen', '--config', 'console/codegen.ts', '--silent']);
+  run('npx', ['vite', 'build', '--config', 'console/vite.config.ts', '--logLevel', 'warn']);
+  // After codegen, which may have rewritten console/src/gql/.
+  writeFileSync(stamp, sourceDigest());
   return true;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const force = process.argv.includes('--force');
-  console.log(buildConsole({ force }) ? 'console built' : 'console up to date');
+  if (buildConsole({ force: process.argv.includes('--force') })) console.log('console built');
 }

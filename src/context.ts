@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { UnauthenticatedError } from './errors.js';
+import { UnauthenticatedError } from './errors/gateway-error.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import type { AccessResult } from './security/access.js';
 import type { LiveServices } from './subscriptions/live.js';

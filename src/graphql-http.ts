@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { PayloadTooLargeError } from './errors.js';
+import { PayloadTooLargeError } from './errors/gateway-error.js';
 
 export interface GraphQLHttpHandlerOptions<TContext extends BaseContext> {
   /** A started Apollo Server. */

@@ -23,7 +23,7 @@ import {
   type ContextRequest,
   type GatewayContext,
 } from './context.js';
-import { createFormatError } from './errors.js';
+import { createFormatError, type FormatError } from './errors/format.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
 import {
@@ -39,11 +39,8 @@ import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
 import { buildSchema } from './schema/build-schema.js';
 import type { LiveServices } from './subscriptions/live.js';
-import {
-  attachSubscriptions,
-  subscriptionTransportPlugin,
-  type SubscriptionServer,
-} from './subscriptions/ws.js';
+import { subscriptionTransportPlugin } from './subscriptions/apollo-plugin.js';
+import { attachSubscriptions, type SubscriptionServer } from './subscriptions/server.js';
 import type { Upstream } from './upstream/port.js';
 import { createConsoleHandler } from './web/console.js';
 import { landingPagePlugin } from './web/landing-page.js';
@@ -87,7 +84,7 @@ export interface ServerDeps {
   jwks?: JWTVerifyGetKey;
   /**
    * The status watcher and verification poller. With them, `createServer` also serves GraphQL
-   * subscriptions over WebSocket on the same path (`src/subscriptions/ws.ts`); their owner
+   * subscriptions over WebSocket on the same path (`src/subscriptions/server.ts`); their owner
    * stops them after the server.
    * @default none: no subscriptions
    */
@@ -110,6 +107,8 @@ export interface GraphQLService {
   metrics: GatewayMetrics;
   /** The executable schema, for the WebSocket transport. */
   schema: GraphQLSchema;
+  /** Apollo's `formatError` (masking and error counts), for the WebSocket transport. */
+  formatError: FormatError;
 }
 
 /** Builds the schema and an Apollo Server around it, without any transport. */
@@ -121,14 +120,10 @@ export async function createGraphQL(
   const schema = await buildSchema();
   const access = createAccess(config, deps.jwks ? { jwks: deps.jwks } : {});
   const metrics = deps.metrics ?? createMetrics();
-  const formatError = createFormatError(deps.logger);
+  const formatError = createFormatError(deps.logger, metrics);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
-    formatError: (formatted, error) => {
-      const out = formatError(formatted, error);
-      metrics.countError(String(out.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR'));
-      return out;
-    },
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: config.graphqlIntrospection,
     // No "did you mean" hints that would reveal the schema when introspection is off.
@@ -157,6 +152,7 @@ export async function createGraphQL(
     access,
     metrics,
     schema,
+    formatError,
     contextFor: (request) =>
       createContext(
         config,
@@ -186,16 +182,19 @@ export async function createServer(
   httpServer.requestTimeout = 30_000;
   const metrics = deps.metrics ?? createMetrics();
   let subscriptions: SubscriptionServer | undefined;
-  const { apollo, access, contextFor, schema } = await createGraphQL(config, { ...deps, metrics }, [
-    ApolloServerPluginDrainHttpServer({
-      httpServer,
-      stopGracePeriodMillis: config.shutdownTimeoutMs,
-    }),
-    subscriptionTransportPlugin(() => subscriptions),
-  ]);
+  const { apollo, access, contextFor, schema, formatError } = await createGraphQL(
+    config,
+    { ...deps, metrics },
+    [
+      ApolloServerPluginDrainHttpServer({
+        httpServer,
+        stopGracePeriodMillis: config.shutdownTimeoutMs,
+      }),
+      subscriptionTransportPlugin(() => subscriptions),
+    ],
+  );
   await apollo.start();
   if (deps.live) {
-    const maskError = createFormatError(deps.logger);
     subscriptions = attachSubscriptions({
       httpServer,
       schema,
@@ -204,11 +203,7 @@ export async function createServer(
       queryLimits: config.limits,
       authenticate: (authorization) => access.authenticate(authorization),
       context: (granted) => contextFor({ access: granted }),
-      formatError: (formatted, error) => {
-        const out = maskError(formatted, error);
-        metrics.countError(String(out.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR'));
-        return out;
-      },
+      formatError,
       logger: deps.logger,
     });
   }

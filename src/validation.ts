@@ -2,7 +2,7 @@
  * Argument checks run by resolvers before any upstream call. Each check returns the value to
  * use (trimmed where it says so) or throws `BadUserInputError` naming the argument path.
  */
-import { BadUserInputError } from './errors.js';
+import { BadUserInputError } from './errors/gateway-error.js';
 
 export const LIMITS = {
   nameMax: 64,

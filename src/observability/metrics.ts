@@ -8,7 +8,7 @@
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ERROR_CODES } from '../errors.js';
+import { ERROR_CODES } from '../errors/codes.js';
 
 /** What the upstream client reports: one call per `observe`, retries included. */
 export interface UpstreamMetrics {

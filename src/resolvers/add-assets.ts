@@ -9,7 +9,9 @@
  * losing its id would be worse than showing a slightly stale copy.
  */
 import type { GatewayContext } from '../context.js';
-import { ERROR_CODES, fromUpstreamError, INTERNAL_ERROR_MESSAGE } from '../errors.js';
+import type { ErrorCode } from '../errors/codes.js';
+import { INTERNAL_ERROR_MESSAGE } from '../errors/format.js';
+import { fromUpstreamError } from '../errors/from-upstream.js';
 import type { AddAssetsPayload } from '../schema/add-assets.payload.js';
 import type { AddAssetFailure } from '../schema/add-asset-failure.type.js';
 import { isUpstreamError } from '../upstream/errors.js';
@@ -78,7 +80,7 @@ function describeFailure(
     return toAddAssetFailure({
       index,
       url: input.url,
-      code: 'INTERNAL_SERVER_ERROR' satisfies (typeof ERROR_CODES)[number],
+      code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode,
       message: INTERNAL_ERROR_MESSAGE,
     });
   }

@@ -11,7 +11,7 @@ import {
   Root,
 } from 'type-graphql';
 import type { GatewayContext } from '../context.js';
-import { BadUserInputError } from '../errors.js';
+import { BadUserInputError } from '../errors/gateway-error.js';
 import { AssetGroup } from '../schema/asset-group.type.js';
 import { AssetPage } from '../schema/asset-page.type.js';
 import { AssetStatus } from '../schema/asset-status.enum.js';

@@ -5,13 +5,12 @@
  */
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from '../context.js';
-import { BadUserInputError, VerificationNotFoundError } from '../errors.js';
+import { BadUserInputError } from '../errors/gateway-error.js';
 import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';
 import { VerificationStatus } from '../schema/verification-status.enum.js';
 import { InvalidWatchTargetError } from '../status/index.js';
 import type { VerificationSubscription, VerificationUpdate } from '../status/verification.js';
-import { isUpstreamError } from '../upstream/errors.js';
 import { checkId, checkToken, LIMITS } from '../validation.js';
 import { AssetEventStream } from './status-stream.js';
 import { verifiedGroup } from './verified-group.js';
@@ -118,17 +117,7 @@ async function subscribeToVerification(
   const live = liveOf(ctx);
   const opts = ctx.callOptions();
   const token = checkToken(args.token, 'token');
-  try {
-    return await live.verifications.watch(opts, token, ctx.signal ? { signal: ctx.signal } : {});
-  } catch (error) {
-    if (isUpstreamError(error) && error.code === 'NOT_FOUND') {
-      throw new VerificationNotFoundError(
-        { requestId: error.requestId ?? null, code: error.upstreamCode ?? null },
-        error,
-      );
-    }
-    throw error;
-  }
+  return live.verifications.watch(opts, token, ctx.signal ? { signal: ctx.signal } : {});
 }
 
 /**

@@ -1,9 +1,8 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { GatewayContext } from '../context.js';
-import { VerificationNotFoundError, VerificationPendingError } from '../errors.js';
+import { VerificationPendingError } from '../errors/gateway-error.js';
 import { AssetGroup } from '../schema/asset-group.type.js';
 import { RealPersonVerification } from '../schema/real-person-verification.type.js';
-import { isUpstreamError } from '../upstream/errors.js';
 import { checkCallbackUrl, checkToken } from '../validation.js';
 import { exchangeToken, verifiedGroup } from './verified-group.js';
 
@@ -38,17 +37,7 @@ export class VerificationResolver {
     @Arg('token', { description: 'The `token` from `startRealPersonVerification`.' }) token: string,
   ): Promise<AssetGroup> {
     const opts = ctx.callOptions();
-    const result = await exchangeToken(ctx, opts, checkToken(token, 'token')).catch(
-      (error: unknown) => {
-        if (isUpstreamError(error) && error.code === 'NOT_FOUND') {
-          throw new VerificationNotFoundError(
-            { requestId: error.requestId ?? null, code: error.upstreamCode ?? null },
-            error,
-          );
-        }
-        throw error;
-      },
-    );
+    const result = await exchangeToken(ctx, opts, checkToken(token, 'token'));
     if (result.status === 'PENDING') throw new VerificationPendingError();
     return verifiedGroup(ctx, result.groupId);
   }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLError } from 'graphql';
-import { GatewayRateLimitedError, OriginNotAllowedError } from '../errors.js';
+import { GatewayRateLimitedError, OriginNotAllowedError } from '../errors/gateway-error.js';
 import type { Access, AccessResult } from './access.js';
 import type { CorsPolicy } from './cors.js';
 import type { RateLimiter } from './rate-limit.js';

@@ -36,7 +36,7 @@ import {
   QueryTooDeepError,
   TooManyAliasesError,
   type GatewayError,
-} from '../errors.js';
+} from '../errors/gateway-error.js';
 
 // The CommonJS build, on purpose: its ESM build imports `graphql/index.mjs`, a second copy of
 // graphql whose classes would not recognise our schema's.

@@ -294,6 +294,7 @@ export class SimulatorState implements Upstream {
     const stored = this.tokens.get(token);
     if (!stored || stored.credential !== opts.credential) {
       throw new UpstreamError('NOT_FOUND', 'The token is unknown.', {
+        action: 'GetVisualValidateResult',
         upstreamCode: 'NotFound.BytedToken',
         requestId: this.requestId(),
       });

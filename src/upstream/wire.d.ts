@@ -38,8 +38,13 @@ export interface paths {
         /**
          * ② List asset groups (ListAssetGroups)
          * @description Filters groups by name (fuzzy), ids and type, with page-number paging.
-         *     The count field is `Total` as the gateway documents it (Volcengine itself names it
-         *     `TotalCount`). Upstream, `Filter.GroupType` is required; the gateway documents it as optional.
+         *     The count field is `Total` as the gateway documents it (seed 003). **Tolerated variants**:
+         *     a deployment that passes Volcengine's answer through names it `TotalCount` (A1's per-action
+         *     table; upstream-evidence.md §2.2 D2), and one deployment (TgxMaas, live capture S3) sends
+         *     no count and no page fields at all, so neither count is required (examples `totalCount`,
+         *     `itemsOnly`); a client then pages until a page comes back short. Upstream,
+         *     `Filter.GroupType`, `PageNumber` and `PageSize` are required (A1); the gateway documents
+         *     them as optional, and our client always sends all three.
          *     Rate limit (per account): 10 QPS.
          */
         post: operations["listAssetGroups"];
@@ -64,8 +69,10 @@ export interface paths {
         };
         /**
          * ③ Get one asset group (GetAssetGroup)
-         * @description **Inferred** from secondary sources (the gateway's own page was not found): path and
-         *     `model` query as for the sibling GET/DELETE routes; the result is the group object.
+         * @description **Inferred** from secondary sources (the gateway's own page was not found): the path, and
+         *     the result is the group object (both confirmed by live captures at TgxMaas, S3). The
+         *     `model` query is **optional** here: the sibling DELETE pages (⑤ ⑩) require it, but live
+         *     GETs without it succeeded (upstream-evidence.md §1, S4); our client still sends it.
          *     Rate limit (per account): 10 QPS.
          */
         get: operations["getAssetGroup"];
@@ -125,8 +132,14 @@ export interface paths {
         /**
          * ⑦ List assets (ListAssets)
          * @description Filters assets by groups (up to 100 ids), group type, statuses and name, with page-number
-         *     paging. **Inferred** response: the page of ⑧ asset objects; the count field may be `Total`
-         *     (as in ②) or `TotalCount` (as upstream), so both are allowed and neither is required.
+         *     paging. **Inferred** response: the page of ⑧ asset objects. The count field is `TotalCount`
+         *     in every recorded upstream sample (pass-through resellers' samples; upstream-evidence.md
+         *     §2.1, sources A1, E2); no source shows `Total` here, but ② documents `Total`, so both are
+         *     allowed. **Tolerated variant**: one deployment (TgxMaas, live capture S3) answers
+         *     `Result.Items` alone, with no count and no page fields (example `itemsOnly`); a client
+         *     then pages until a page comes back short. Upstream has no asset-type filter: filter by
+         *     type on the client. Upstream also pages with `MaxResults`/`NextToken` (second-hand,
+         *     S1/S9), exclusive with `PageNumber`; not modelled, as no deployment was seen to need it.
          *     Rate limit (per account): 10 QPS.
          */
         post: operations["listAssets"];
@@ -154,7 +167,9 @@ export interface paths {
          * @description The poll of an asset's status: `Processing`, then `Active` or `Failed` (final). A failure
          *     is HTTP 200 with `Status: Failed` and `Error`. `URL` is a signed copy valid 12 hours that
          *     changes on every read: never store it, never pass it to generation (use `asset://<Id>`).
-         *     **Inferred** path and `model` query from secondary sources.
+         *     **Inferred** path from secondary sources (confirmed by live captures at TgxMaas, S3). The
+         *     `model` query is **optional** here, as on ③: live GETs without it succeeded (S4); our
+         *     client still sends it.
          *     Rate limit (per account): 100 QPS.
          */
         get: operations["getAsset"];
@@ -191,8 +206,12 @@ export interface paths {
          * @description Returns a `BytedToken` and a single-use `H5Link` the person opens on a phone. After the
          *     H5 flow, the browser is sent to `CallbackURL` with `bytedToken` and `resultCode` (only
          *     `10000` means success) in the query. Then exchange the token with ⑫.
-         *     **Inferred**: `H5Link` and `CallbackURL` in the result (the page shows only `BytedToken`);
-         *     `Lng` is appended to the link as `lng=`. The link may arrive with `\u0026` escapes.
+         *     **Inferred**: `H5Link` and `CallbackURL` in the result (the page shows only `BytedToken`;
+         *     both confirmed since by a raw BytePlus answer, upstream-evidence.md §1 L764, E1). That
+         *     `Lng` sets the link's `lng=` has **no public source** (links do end in `&lng=zh`, E3). The
+         *     link may arrive with `\u0026` escapes. **Validity**: three resellers say the `H5Link`
+         *     expires about 120 seconds after this call (it embeds temporary credentials; E4, E5),
+         *     while the official pages give the `BytedToken` 30 minutes and one verification (A1); see ⑫.
          *     Rate limit (per account): 3 QPS.
          */
         post: operations["createRealPersonSession"];
@@ -213,15 +232,20 @@ export interface paths {
         put?: never;
         /**
          * ⑫ Exchange a BytedToken for the real-person GroupId
-         * @description Call within 120 seconds (as the gateway documents; the token itself is valid 30 minutes
-         *     upstream and allows one verification). The result's `GroupId` is a `LivenessFace` group
-         *     bound to exactly one verified person; upload into it with ⑥.
-         *     **Inferred** behaviour around the happy path: before the person has finished the H5
-         *     flow the answer is 200 with an empty `GroupId` (`pending`); an unknown token is 404
-         *     `NotFound.BytedToken`; an expired, already used or failed verification is 400 with
-         *     `InvalidParameter.BytedTokenExpired`, `InvalidParameter.BytedTokenUsed` or
-         *     `InvalidParameter.VerificationFailed`. Some deployments answer `Id` (and `GroupType`)
-         *     instead of `GroupId`, so both are allowed.
+         * @description Call within 120 seconds, as the gateway's page says (seed 000). Public evidence since
+         *     puts those 120 seconds most likely on *opening the H5 link* (⑪), while the token itself
+         *     is valid 30 minutes upstream and allows one verification (A1; upstream-evidence.md §2.2
+         *     D11); how long ⑫ still answers after the H5 flow is not documented. The result's
+         *     `GroupId` is a `LivenessFace` group bound to exactly one verified person; upload into it
+         *     with ⑥.
+         *     **Inferred, no public source**: the behaviour around the happy path. Before the person
+         *     has finished the H5 flow the answer is 200 with an empty `GroupId` (`pending`); an unknown
+         *     token is 404 `NotFound.BytedToken`; an expired, already used or failed verification is
+         *     400 with `InvalidParameter.BytedTokenExpired`, `InvalidParameter.BytedTokenUsed` or
+         *     `InvalidParameter.VerificationFailed`. No source shows any of these four codes or the
+         *     pending shape (one reseller answers its own `ValidateNotReady`, E5): they are placeholders
+         *     that let Prism serve each case. Some deployments answer `Id` (and `GroupType`) instead of
+         *     `GroupId`, so both are allowed.
          *     Rate limit (per account): 3 QPS.
          */
         post: operations["exchangeBytedToken"];
@@ -332,11 +356,14 @@ export interface components {
          */
         ProjectName: string;
         /**
-         * Format: date-time
-         * @description ISO 8601, UTC.
+         * @description When something happened. The seeds (003) say an ISO 8601 `date-time` string in UTC, and
+         *     that is what this gateway family documents and our examples show. **Tolerated variant**:
+         *     one deployment (TgxMaas) was recorded answering Unix seconds (`1789449985`) in ①-④ and
+         *     ⑥-⑨ (live captures, upstream-evidence.md §1 D3, source S3), so an integer is accepted
+         *     too. Clients should read both.
          * @example 2026-06-01T11:17:15Z
          */
-        Timestamp: string;
+        Timestamp: string | number;
         /** @description The Volcengine response metadata, passed through. */
         ResponseMetadata: {
             /**
@@ -369,6 +396,25 @@ export interface components {
             /** @example The request is not authorized. */
             Message?: string;
         };
+        /**
+         * @description **Tolerated variant** for errors the reseller's own gateway answers before the upstream is
+         *     reached (401, 429): the OpenAI-style `{error: {...}}` body that new-api-based gateways
+         *     send, and the generic body recorded on TgxMaas 429s under load (upstream-evidence.md §1
+         *     L2024, S5). No source shows the Volcengine envelope on these; none shows this body on
+         *     this family's pages either.
+         */
+        GatewayErrorBody: {
+            error: {
+                /** @example upstream_asset_error */
+                code?: string | null;
+                /** @example Volcengine asset operation failed */
+                message: string;
+                /** @example rate_limit_error */
+                type?: string;
+            };
+        };
+        /** @description The Volcengine envelope (as documented) or the generic gateway body (as seen). */
+        GatewayLevelError: components["schemas"]["ErrorResponse"] | components["schemas"]["GatewayErrorBody"];
         /** @description Any non-2xx answer of the Ark-style interfaces. */
         ErrorResponse: {
             ResponseMetadata: components["schemas"]["ResponseMetadata"] & Record<string, never>;
@@ -399,7 +445,11 @@ export interface components {
             ProjectName?: components["schemas"]["ProjectName"];
             CreateTime?: components["schemas"]["Timestamp"];
             UpdateTime?: components["schemas"]["Timestamp"];
-            /** @description **Inferred**: updated when the asset is used in a generation. */
+            /**
+             * @description **Inferred, no public source shows it**: one review of the official pages says it is
+             *     updated when the asset is used in a generation; none of about ten recorded GetAsset
+             *     and ListAssets bodies carries it. Optional.
+             */
             LastInferenceTime?: components["schemas"]["Timestamp"];
         };
         CreateAssetGroupRequest: {
@@ -447,7 +497,13 @@ export interface components {
         ListAssetGroupsResponse: {
             ResponseMetadata: components["schemas"]["ResponseMetadata"];
             Result: {
-                Total: number;
+                /** @description The count as the gateway documents it (seed 003). */
+                Total?: number;
+                /**
+                 * @description **Tolerated variant**: Volcengine's name for `Total`, sent by deployments that pass
+                 *     the upstream answer through (upstream-evidence.md §2.2 D2).
+                 */
+                TotalCount?: number;
                 PageNumber?: number;
                 PageSize?: number;
                 Items: components["schemas"]["Group"][];
@@ -556,7 +612,8 @@ export interface components {
              */
             CallbackURL: string;
             /**
-             * @description H5 page language.
+             * @description H5 page language. **Inferred, no public source** that the gateway maps it to the
+             *     link's `lng=`; the official request lists only `CallbackURL` and `ProjectName` (A1, S2).
              * @default zh
              * @enum {string}
              */
@@ -568,7 +625,10 @@ export interface components {
             Result: {
                 /** @example 202603311449168C23BA26A1B2C3D4E5F6 */
                 BytedToken: string;
-                /** @description **Inferred**. Single use; embeds temporary credentials: never log it. */
+                /**
+                 * @description **Inferred**; confirmed by a raw BytePlus answer (E1). Embeds temporary credentials:
+                 *     never log it. Expires about 120 seconds after ⑪ (resellers, E4, E5).
+                 */
                 H5Link?: string;
                 /** @description **Inferred**. Echo of the request. */
                 CallbackURL?: string;
@@ -734,7 +794,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description **Inferred**: the token has expired, was already used, or the person failed the check. */
+        /**
+         * @description **Inferred, no public source**: the token has expired, was already used, or the person
+         *     failed the check. The codes are placeholders; no source shows what the upstream answers.
+         */
         TokenBadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -743,13 +806,17 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description **Inferred**: the Bearer key is missing or unknown (the gateway's own answer is undocumented). */
+        /**
+         * @description **Inferred**: the Bearer key is missing or unknown. The gateway's own answer is
+         *     undocumented: the Volcengine envelope (example `Unauthorized`) or, as resellers' gateways
+         *     answer their own errors, the generic body (example `generic`).
+         */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["GatewayLevelError"];
             };
         };
         /** @description The key lacks a permission, or the account lacks the creation-rights plan. */
@@ -788,7 +855,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description **Inferred**: the BytedToken is unknown. */
+        /** @description **Inferred, no public source**: the BytedToken is unknown (a placeholder code). */
         TokenNotFound: {
             headers: {
                 [name: string]: unknown;
@@ -797,14 +864,18 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description Rate limited; wait `Retry-After` seconds. */
+        /**
+         * @description Rate limited; wait `Retry-After` seconds when it is sent. The body is the Volcengine
+         *     envelope as documented, or (tolerated variant, recorded under load) the generic gateway
+         *     body (example `generic`).
+         */
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorResponse"];
+                "application/json": components["schemas"]["GatewayLevelError"];
             };
         };
         /** @description The upstream failed. */
@@ -879,6 +950,13 @@ export interface components {
          */
         ModelQuery: components["schemas"]["Model"];
         /**
+         * @description Routing selector; one of the fixed values when sent. **Tolerated variant**: optional on
+         *     the GETs (③ ⑧), whose live calls succeeded without it (upstream-evidence.md §1, S4); the
+         *     DELETEs (⑤ ⑩) state it as required.
+         * @example doubao-seedance-2-0-260128
+         */
+        ModelQueryOnGet: components["schemas"]["Model"];
+        /**
          * @description The group id (`Result.Id` of ①, or `Result.GroupId` of ⑫).
          * @example group-20260601191715-9q47m
          */
@@ -892,7 +970,10 @@ export interface components {
     requestBodies: never;
     headers: {
         /**
-         * @description Seconds to wait before calling again.
+         * @description Seconds to wait before calling again. The gateway family documents rate limits per
+         *     action; **tolerated variant**: recorded 429s under load (TgxMaas, 19 of 5,400 GetAsset
+         *     polls and 86 of 100 parallel DeleteAsset calls; upstream-evidence.md §2.2 D6, S5) were
+         *     not shown to carry it, so it is optional: without it, wait and back off on your own.
          * @example 2
          */
         "Retry-After": number;
@@ -968,12 +1049,14 @@ export interface operations {
     };
     getAssetGroup: {
         parameters: {
-            query: {
+            query?: {
                 /**
-                 * @description Routing selector; pass one of the fixed values.
+                 * @description Routing selector; one of the fixed values when sent. **Tolerated variant**: optional on
+                 *     the GETs (③ ⑧), whose live calls succeeded without it (upstream-evidence.md §1, S4); the
+                 *     DELETEs (⑤ ⑩) state it as required.
                  * @example doubao-seedance-2-0-260128
                  */
-                model: components["parameters"]["ModelQuery"];
+                model?: components["parameters"]["ModelQueryOnGet"];
             };
             header?: never;
             path: {
@@ -1140,12 +1223,14 @@ export interface operations {
     };
     getAsset: {
         parameters: {
-            query: {
+            query?: {
                 /**
-                 * @description Routing selector; pass one of the fixed values.
+                 * @description Routing selector; one of the fixed values when sent. **Tolerated variant**: optional on
+                 *     the GETs (③ ⑧), whose live calls succeeded without it (upstream-evidence.md §1, S4); the
+                 *     DELETEs (⑤ ⑩) state it as required.
                  * @example doubao-seedance-2-0-260128
                  */
-                model: components["parameters"]["ModelQuery"];
+                model?: components["parameters"]["ModelQueryOnGet"];
             };
             header?: never;
             path: {

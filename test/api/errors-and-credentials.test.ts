@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import type { CallOptions } from '../../src/upstream/port.js';
 import { codes, startApi, type Api } from '../helpers/api-harness.js';

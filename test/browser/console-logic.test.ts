@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EXPLAINED_CODES, explainCode } from '../../console/src/errors';
 import { liveAssets, ordered, type LiveAsset } from '../../console/src/live-assets';
 import { parseRoute } from '../../console/src/route';
-import { ERROR_CODES } from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
 
 const asset = (id: string, patch: Partial<LiveAsset> = {}): LiveAsset => ({
   id,

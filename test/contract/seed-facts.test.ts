@@ -65,12 +65,16 @@ function responseSchema(op: ContractOperation, status = '200'): Schema {
 /**
  * What a fact expects of a schema: `required` is compared as a set (exactly what the seed
  * requires, nothing more); `has` properties must exist; `optional` ones must exist and not be
- * required; any other keyword must equal (arrays such as `enum` as sets).
+ * required; `accepts` is the seed's own schema, which must be the schema itself or one of its
+ * `oneOf`/`anyOf` branches (where the contract tolerates variants deployments were seen to
+ * send, the seed's form stays one of them, exactly); any other keyword must equal (arrays such
+ * as `enum` as sets).
  */
 interface Expectation {
   required?: string[];
   has?: string[];
   optional?: string[];
+  accepts?: Expectation;
   [keyword: string]: unknown;
 }
 
@@ -82,6 +86,11 @@ function expectSchema(schema: Schema, expectation: Expectation): void {
       for (const name of expected as string[]) {
         expect(Object.keys(schema.properties ?? {}), `property ${name}`).toContain(name);
       }
+    } else if (keyword === 'accepts') {
+      const branches = [schema, ...(schema.oneOf ?? []), ...(schema.anyOf ?? [])].map(merged);
+      const matches = (branch: Schema) =>
+        Object.entries(expected as Expectation).every(([k, v]) => branch[k] === v);
+      expect(branches.some(matches), `one form is ${JSON.stringify(expected)}`).toBe(true);
     } else if (keyword === 'optional') {
       for (const name of expected as string[]) {
         expect(Object.keys(schema.properties ?? {}), `property ${name}`).toContain(name);
@@ -101,7 +110,7 @@ const G1 = 'POST /v1/private-avatar/groups';
 const A6 = 'POST /v1/private-avatar/assets';
 const T12 = 'POST /v1/real-avatar/groups/from-token';
 const M_REAL = 'POST /v1/seedance2/real-avatar';
-const TIME = { type: 'string', format: 'date-time' };
+const TIME = { accepts: { type: 'string', format: 'date-time' } };
 
 /**
  * Seed → route → request or 200 response → path in the schema (`''` is the body itself) → what
@@ -410,13 +419,14 @@ describe('seed facts in the contract', () => {
 
   const arkOperations = contract.operations.filter((op) => ARK_PATH.test(op.path));
   it.each(arkOperations.map((op) => [`${op.method.toUpperCase()} ${op.path}`, op] as const))(
-    '%s requires model, one of the two fixed values (body for POST/PATCH, query for GET/DELETE)',
+    '%s takes model, one of the two fixed values (body for POST/PATCH, query for GET/DELETE; optional only on GET)',
     (_key, op) => {
       let model: Schema;
       if (op.method === 'get' || op.method === 'delete') {
         const parameter = op.parameters.find((p) => p.in === 'query' && p.name === 'model');
         expect(parameter, 'a model query parameter').toBeDefined();
-        expect(parameter!.required).toBe(true);
+        // The DELETE pages require it; live GETs succeeded without it (upstream-evidence.md §1).
+        expect(parameter!.required).toBe(op.method === 'delete');
         model = parameter!.schema;
       } else {
         const body = requestSchema(op);

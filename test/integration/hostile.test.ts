@@ -5,7 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
 import { errorCodes, startTestGateway, type TestGateway } from '../helpers/http-gateway.js';
 
 let gateway: TestGateway;

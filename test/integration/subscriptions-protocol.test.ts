@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createFormatError } from '../../src/errors.js';
+import { createFormatError } from '../../src/errors/format.js';
 import { buildSchema } from '../../src/schema/build-schema.js';
-import { attachSubscriptions } from '../../src/subscriptions/ws.js';
+import { attachSubscriptions } from '../../src/subscriptions/server.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import { RawSocket, until } from '../helpers/ws-client.js';
 

@@ -2,14 +2,10 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  BadUserInputError,
-  createFormatError,
-  ERROR_CODES,
-  fromUpstreamError,
-  GatewayError,
-  NotFoundError,
-} from '../../src/errors.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
+import { createFormatError } from '../../src/errors/format.js';
+import { fromUpstreamError } from '../../src/errors/from-upstream.js';
+import { BadUserInputError, GatewayError, NotFoundError } from '../../src/errors/gateway-error.js';
 import { UPSTREAM_ERROR_CODES, UpstreamError } from '../../src/upstream/errors.js';
 
 function capture() {
@@ -85,6 +81,24 @@ describe('fromUpstreamError', () => {
     );
     expect(mapped.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 7 });
     expect(mapped.message).toContain('7 s');
+  });
+
+  it('maps NOT_FOUND of the token exchange (⑫) to VERIFICATION_NOT_FOUND, and only that one', () => {
+    const unknownToken = fromUpstreamError(
+      new UpstreamError('NOT_FOUND', 'x', {
+        action: 'GetVisualValidateResult',
+        upstreamCode: 'NotFound.BytedToken',
+        requestId: 'r-1',
+      }),
+    );
+    expect(unknownToken.message).toBe('The verification token is unknown.');
+    expect(unknownToken.extensions).toEqual({
+      code: 'VERIFICATION_NOT_FOUND',
+      upstream: { requestId: 'r-1', code: 'NotFound.BytedToken' },
+    });
+    const unknownGroup = fromUpstreamError(new UpstreamError('NOT_FOUND', 'x', details));
+    expect(unknownGroup.extensions.code).toBe('NOT_FOUND');
+    expect(unknownGroup.message).toBe('Not found (NotFound.asset_id).');
   });
 
   it('never passes the upstream message, URLs or headers through', () => {

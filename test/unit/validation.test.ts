@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadUserInputError } from '../../src/errors.js';
+import { BadUserInputError } from '../../src/errors/gateway-error.js';
 import {
   checkAssetUrl,
   checkBatch,

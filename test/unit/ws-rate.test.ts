@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { messageRate } from '../../src/subscriptions/ws.js';
+import { messageRate } from '../../src/subscriptions/adapter.js';
 
 it('allows a burst of five seconds’ worth, then the steady rate', () => {
   let now = 0;

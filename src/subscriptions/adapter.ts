@@ -1,0 +1,210 @@
+/**
+ * The transport between `ws` sockets and graphql-ws's protocol core (`makeServer`), in place of
+ * the library's starter adapter (graphql-ws `src/use/ws.ts` invites users to write their own):
+ *
+ * - **Payload limit**: `ws` refuses a message over `maxPayloadBytes` and closes with 1009; the
+ *   socket `error` it emits meanwhile (`WS_ERR_*`) is the client's fault, logged at debug.
+ * - **Message rate**: `maxMessagesPerSecond` per socket (bursts of five seconds' worth); a socket
+ *   over it is closed with 1008 and its message never reaches the core.
+ * - **Keep-alive**: a ping every `keepAliveMs`; a socket that has not answered within as long
+ *   again is terminated.
+ * - **Writes to gone peers**: a send resolves once written, or at once when the peer is gone
+ *   (closed, or the write failed with EPIPE/ECONNRESET): no server fault, no 4500.
+ * - **Release**: `onClientComplete` hears a client `complete` before the core does, and
+ *   `onClose` a closed socket (however it went) before the core's own cleanup, so an operation
+ *   whose `subscribe` is still resolving can be aborted (graphql-ws #532).
+ * - **Faults**: anything else that throws while handling a message is logged and closes the
+ *   socket with 4500, without detail.
+ */
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { CloseCode, handleProtocols, type Server as ProtocolServer } from 'graphql-ws';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+
+export const INTERNAL_ERROR_REASON = 'Internal server error';
+
+export interface WebSocketAdapterOptions<E> {
+  httpServer: HttpServer;
+  /** The path of upgrade requests, e.g. `/graphql`; others are refused (400). */
+  path: string;
+  /** The protocol core, from graphql-ws `makeServer`. */
+  protocol: ProtocolServer<E>;
+  /** The `extra` the core hands to every hook, once per socket. */
+  extra(socket: WebSocket, request: IncomingMessage): E;
+  /** A client `complete` for operation `id`, before the core handles it. */
+  onClientComplete(extra: E, id: string): void;
+  /** The socket closed, however it went; before the core's own cleanup. */
+  onClose(extra: E): void;
+  /** How often to ping; `0` turns pings off. */
+  keepAliveMs: number;
+  /** The largest message a client may send, in bytes; larger closes the socket with 1009. */
+  maxPayloadBytes: number;
+  /** The steady rate of messages one socket may send; faster closes it with 1008. */
+  maxMessagesPerSecond: number;
+  logger: Logger;
+}
+
+export interface WebSocketAdapter {
+  /** Closes every socket with 1001 and stops accepting upgrades; resolves once all are closed. */
+  close(): Promise<void>;
+  /** Ends every socket at once, without a closing handshake. */
+  terminate(): void;
+  /** Open sockets. */
+  readonly size: number;
+}
+
+export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocketAdapter {
+  const { protocol, logger: log } = options;
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: options.maxPayloadBytes,
+    handleProtocols,
+  });
+  // `ws` re-emits the HTTP server's errors here (e.g. EADDRINUSE); without a listener they throw.
+  wss.on('error', (error) => {
+    log.error({ err: error }, 'WebSocket server error');
+    for (const socket of wss.clients) {
+      socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
+    }
+  });
+
+  wss.on('connection', (socket, request) => {
+    const extra = options.extra(socket, request);
+    const fail = (error: unknown) => {
+      log.error({ err: error }, 'unexpected error on a subscription socket');
+      socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
+    };
+    socket.on('error', (error: Error & { code?: unknown }) => {
+      if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
+        log.debug({ code: error.code }, 'closed a socket that sent an invalid frame');
+        return;
+      }
+      fail(error);
+    });
+    const stopKeepAlive = keepAlive(socket, options.keepAliveMs);
+    const rate = messageRate(options.maxMessagesPerSecond);
+    const closed = protocol.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          sendToPeer(socket, data, (code) =>
+            log.debug({ code }, 'dropped a write to a socket the client closed'),
+          ),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data) => {
+            if (!rate.take()) {
+              log.warn('closed a socket that sent messages too fast');
+              socket.close(1008, 'Too many messages');
+              return;
+            }
+            const text = String(data);
+            const id = completedId(text);
+            if (id !== null) options.onClientComplete(extra, id);
+            try {
+              await handle(text);
+            } catch (error) {
+              fail(error);
+            }
+          }),
+      },
+      extra,
+    );
+    socket.once('close', (code, reason) => {
+      stopKeepAlive();
+      options.onClose(extra);
+      closed(code, reason.toString()).catch((error: unknown) =>
+        log.error({ err: error }, 'unexpected error while closing a subscription socket'),
+      );
+    });
+  });
+
+  return {
+    close: () => {
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      return new Promise((resolve, reject) =>
+        wss.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+    terminate: () => {
+      for (const socket of wss.clients) socket.terminate();
+    },
+    get size() {
+      return wss.clients.size;
+    },
+  };
+}
+
+/** Pings every `intervalMs`; terminates the socket when a pong takes as long. Returns a stop. */
+function keepAlive(socket: WebSocket, intervalMs: number): () => void {
+  if (!(intervalMs > 0 && Number.isFinite(intervalMs))) return () => {};
+  let pongWait: NodeJS.Timeout | undefined;
+  const ping = setInterval(() => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    pongWait = setTimeout(() => socket.terminate(), intervalMs);
+    socket.once('pong', () => clearTimeout(pongWait));
+    socket.ping();
+  }, intervalMs);
+  return () => {
+    clearInterval(ping);
+    clearTimeout(pongWait);
+  };
+}
+
+const PEER_GONE_CODES = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * Sends `data`, resolving once written. A peer that is gone (the socket no longer open, or the
+ * write failing with EPIPE/ECONNRESET because it dropped meanwhile) is no server fault: the write
+ * is dropped (calling `onDrop` with the error code) and the socket's `close` event cleans up.
+ * Any other write failure rejects.
+ */
+export function sendToPeer(
+  socket: WebSocket,
+  data: string,
+  onDrop: (code: unknown) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.readyState !== WebSocket.OPEN) return resolve();
+    socket.send(data, (error?: Error & { code?: unknown }) => {
+      if (!error) return resolve();
+      if (socket.readyState !== WebSocket.OPEN || PEER_GONE_CODES.has(String(error.code))) {
+        onDrop(error.code);
+        return resolve();
+      }
+      reject(error);
+    });
+  });
+}
+
+/**
+ * A token bucket per socket: `perSecond` messages a second, bursts of five seconds' worth (a
+ * client opening many subscriptions at once). Time comes from `now` for tests.
+ */
+export function messageRate(perSecond: number, now: () => number = Date.now) {
+  const capacity = perSecond * 5;
+  let tokens = capacity;
+  let at = now();
+  return {
+    take(): boolean {
+      const t = now();
+      tokens = Math.min(capacity, tokens + ((t - at) / 1000) * perSecond);
+      at = t;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
+}
+
+/** The id of a client `complete` message, without parsing any other message. */
+function completedId(text: string): string | null {
+  if (!text.includes('"complete"')) return null;
+  try {
+    const message = JSON.parse(text) as { type?: unknown; id?: unknown };
+    return message.type === 'complete' && typeof message.id === 'string' ? message.id : null;
+  } catch {
+    return null;
+  }
+}
