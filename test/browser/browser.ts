@@ -1,29 +1,15 @@
 /**
- * What the browser tests share: Debian's Chromium through playwright-core (as the H5 page test
- * does), a page that fails the test on any console error or CSP violation and on any request
- * that leaves the gateway's origin (the console must work offline), axe-core, and reading
- * pixels back from screenshots.
+ * What the browser tests share: Debian's Chromium (test/helpers/chromium.ts); a page that fails
+ * the test on any console error or CSP violation and refuses any request that leaves the
+ * gateway's origin (the console must work offline); axe-core; pixels read back from screenshots.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+
+export { launchChromium } from '../helpers/chromium.js';
 
 const require = createRequire(import.meta.url);
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 export interface WatchedPage {
   page: Page;
@@ -49,9 +35,8 @@ export async function watchedPage(context: BrowserContext, origin: string): Prom
   });
   await page.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(origin) || url.startsWith('ws://') || url.startsWith('data:')) {
-      return route.continue();
-    }
+    // WebSockets are not routed here; graphql-ws reaches the same origin (CSP connect-src).
+    if (url.startsWith(`${origin}/`)) return route.continue();
     foreign.push(url);
     return route.abort('internetdisconnected');
   });
