@@ -33,6 +33,22 @@ module.exports = {
       to: { path: '^src/(status|verification|subscriptions)/' },
     },
     {
+      name: 'http-engine-knows-no-dialect',
+      comment:
+        'upstream/http/ is the dialect-free engine: a dialect reaches it through the Dialect object, never by import.',
+      severity: 'error',
+      from: { path: '^src/upstream/http/' },
+      to: { path: '^src/upstream/(ark|apimart)/' },
+    },
+    {
+      name: 'port-is-the-bottom',
+      comment:
+        'upstream/port.ts and upstream/errors.ts are the vocabulary everyone shares; they import nothing of ours.',
+      severity: 'error',
+      from: { path: '^src/upstream/(port|errors)\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
       name: 'resolvers-know-no-http',
       comment:
         'Resolvers call the typed upstream port from the context; HTTP (node:http, undici) stays in upstream/ and the server.',

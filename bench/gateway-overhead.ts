@@ -16,10 +16,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { pino } from 'pino';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createServer as createGateway } from '../src/server.js';
-import { createArkClient } from '../src/upstream/client.js';
-import type { UpstreamAction } from '../src/upstream/policy.js';
+import type { ArkAction as UpstreamAction } from '../src/upstream/ark/actions.js';
+import { createArkClient } from '../src/upstream/ark/client.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);

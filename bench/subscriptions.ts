@@ -21,15 +21,16 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createServer, type RunningServer } from '../src/server.js';
 import { SimulatorState } from '../src/simulator/state.js';
 import { createMemoryBroker, createStatusWatcher } from '../src/status/index.js';
 import {
   createMemoryVerificationResults,
   createVerificationService,
-} from '../src/status/verification.js';
-import type { LiveServices } from '../src/subscriptions/live.js';
+} from '../src/verification/index.js';
+import type { LiveServices } from '../src/graphql/context.js';
+import { arkStatusSource } from '../src/upstream/ark/status-source.js';
 import type { Upstream } from '../src/upstream/port.js';
 
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 2000);
@@ -202,7 +203,13 @@ async function startRig(batch: boolean): Promise<Rig> {
     }
   }
   const broker = createMemoryBroker();
-  const watcher = createStatusWatcher({ upstream, intervalMs: INTERVAL_MS, broker, batch });
+  const watcher = createStatusWatcher({
+    upstream,
+    source: arkStatusSource,
+    intervalMs: INTERVAL_MS,
+    broker,
+    batch,
+  });
   const verifications = createVerificationService({
     upstream,
     intervalMs: INTERVAL_MS,

@@ -8,18 +8,18 @@
  * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`).
  */
 import { createServer as createNetServer } from 'node:net';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
+import { openRedis, type RedisConnections } from './redis.js';
 import { createRedisRateLimiter } from './security/rate-limit.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
-import { createSimulatorHandler } from './simulator/http.js';
+import { createSimulatorHandler } from './simulator/ark-http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
-import { createArkClient, type ArkClient } from './upstream/client.js';
+import { createUpstream, type UpstreamClient } from './upstream/index.js';
 
 export const SIMULATOR_PATH = '/simulator';
 
@@ -65,12 +65,13 @@ export async function startGateway(
       }),
     );
   }
-  const redis = config.redisUrl === null ? null : opsRedis(config.redisUrl, logger);
+  // One connection set for the whole process, closed last (see `launch`).
+  const redis = config.redisUrl === null ? null : openRedis(config.redisUrl, logger);
   if (redis) {
-    readiness.push(redisReadiness(redis));
+    readiness.push(redisReadiness(redis.commands));
     if (ops.rateLimiter === undefined && config.rateLimit.perMinute > 0) {
       ops.rateLimiter = createRedisRateLimiter({
-        redis,
+        redis: redis.commands,
         keyPrefix: `${config.redisKeyPrefix}ratelimit:`,
         ...config.rateLimit,
         logger,
@@ -80,7 +81,8 @@ export async function startGateway(
   ops.readiness = [...readiness, ...(given.readiness ?? [])];
 
   if (config.upstreamUrl !== null) {
-    const client = createArkClient({
+    const client = createUpstream({
+      dialect: 'ark',
       baseUrl: config.upstreamUrl,
       defaultModel: config.defaultModel,
       timeoutMs: config.upstreamTimeoutMs,
@@ -88,10 +90,7 @@ export async function startGateway(
       logger,
       metrics: ops.metrics.upstream,
     });
-    const live = createLive(config, { upstream: client, logger, metrics: ops.metrics.watcher });
-    return withClient({ client, live, redis }, { mode: 'upstream', simulatorUrl: null }, () =>
-      createServer(config, { upstream: client, logger, live, ...ops }),
-    );
+    return launch(config, { client, redis, logger, ops }, { mode: 'upstream', simulatorUrl: null });
   }
 
   // Every URL of the simulator must be known before the server starts: pick the port first.
@@ -102,7 +101,9 @@ export async function startGateway(
     tokenTtlMs: config.verificationTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
-  const client = createArkClient({
+  // The simulator speaks Ark over HTTP, so the embedded default exercises the production client.
+  const client = createUpstream({
+    dialect: 'ark',
     baseUrl: simulatorUrl,
     defaultModel: config.defaultModel,
     timeoutMs: config.upstreamTimeoutMs,
@@ -111,18 +112,15 @@ export async function startGateway(
     logger,
     metrics: ops.metrics.upstream,
   });
-  const live = createLive(config, { upstream: client, logger, metrics: ops.metrics.watcher });
-  const deps: ServerDeps = {
-    ...ops,
-    upstream: client,
-    logger,
-    live,
-    handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })],
-  };
-  const gateway = await withClient(
-    { client, live, redis },
+  const gateway = await launch(
+    { ...config, port },
+    {
+      client,
+      redis,
+      logger,
+      ops: { ...ops, handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })] },
+    },
     { mode: 'simulator', simulatorUrl },
-    () => createServer({ ...config, port }, deps),
   );
   logger.info(
     { simulatorUrl, activationMs: config.simulatorActivationMs },
@@ -132,49 +130,46 @@ export async function startGateway(
   return gateway;
 }
 
-/**
- * The connection behind the rate limit and the `redis` readiness check. Commands fail at once
- * while Redis is away (no offline queue): the rate limit then lets requests through and
- * `/readyz` answers 503, instead of both waiting for a reconnect. ioredis reconnects by itself;
- * an unreachable Redis at start-up is logged, never fatal.
- */
-function opsRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 1000,
-  });
-  redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error'));
-  return redis;
-}
-
+/** What `launch` starts the live services and the server with, and owns from then on. */
 interface Owned {
-  client: ArkClient;
-  live: RunningLive;
-  redis: Redis | null;
+  client: UpstreamClient;
+  redis: RedisConnections | null;
+  logger: Logger;
+  /** The server's dependencies other than the upstream, the logger and the live services. */
+  ops: Omit<ServerDeps, 'upstream' | 'logger' | 'live'> & Pick<Required<ServerDeps>, 'metrics'>;
 }
 
 /**
- * Starts the server; stops it, then the live services, then the client and the operations
- * Redis connection, in that order.
+ * Starts the live services and the server over `client`. Everything the gateway owns is stopped
+ * by the one list below, in its order, also when the server fails to start.
  */
-async function withClient(
-  { client, live, redis }: Owned,
+async function launch(
+  config: Readonly<Config>,
+  { client, redis, logger, ops }: Owned,
   extra: Pick<RunningGateway, 'mode' | 'simulatorUrl'>,
-  start: () => Promise<RunningServer>,
 ): Promise<RunningGateway> {
-  const close = async () => {
-    try {
-      await live.stop();
-    } finally {
-      await client.close().finally(() => redis?.quit().catch(() => redis.disconnect()));
-    }
-  };
-  let server: RunningServer;
+  const live = createLive(config, {
+    upstream: client,
+    logger,
+    metrics: ops.metrics.watcher,
+    redis,
+  });
+  let server: RunningServer | undefined;
+  const stopList: ReadonlyArray<() => Promise<unknown> | undefined> = [
+    // No new requests or sockets; Apollo's drain lets in-flight requests finish (up to
+    // `SHUTDOWN_TIMEOUT_MS`) while it closes the WebSockets with 1001, ending their subscriptions.
+    () => server?.stop(),
+    // Then the poll loop and the verification pollers: leases released, broker closed. The
+    // upstream client and Redis are still open for both.
+    () => live.stop(),
+    () => client.close(),
+    // Last: the broker, the leases, the rate limit and readiness all used these.
+    () => redis?.close(),
+  ];
   try {
-    server = await start();
+    server = await createServer(config, { ...ops, upstream: client, logger, live });
   } catch (error) {
-    await close();
+    await stopInOrder(stopList);
     throw error;
   }
   let stopping: Promise<void> | undefined;
@@ -182,8 +177,23 @@ async function withClient(
     ...extra,
     live,
     url: server.url,
-    stop: () => (stopping ??= server.stop().finally(close)),
+    stop: () => (stopping ??= stopInOrder(stopList)),
   };
+}
+
+/** Runs every step in order, each after the previous settled; rejects with the first failure. */
+async function stopInOrder(
+  steps: ReadonlyArray<() => Promise<unknown> | undefined>,
+): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);

@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM.
  */
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config/index.js';
 import { startGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';

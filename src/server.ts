@@ -16,13 +16,14 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from './config/index.js';
 import {
   createContext,
   type ContextDeps,
   type ContextRequest,
   type GatewayContext,
-} from './context.js';
+  type LiveServices,
+} from './graphql/context.js';
 import { createFormatError, type FormatError } from './errors/format.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
@@ -37,8 +38,7 @@ import { createCorsPolicy } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
 import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
-import { buildSchema } from './schema/build-schema.js';
-import type { LiveServices } from './subscriptions/live.js';
+import { buildSchema } from './graphql/schema.js';
 import { subscriptionTransportPlugin } from './subscriptions/apollo-plugin.js';
 import { attachSubscriptions, type SubscriptionServer } from './subscriptions/server.js';
 import type { Upstream } from './upstream/port.js';

@@ -5,7 +5,7 @@
  * appear, messages and error stacks included.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from '../config/index.js';
 
 /** Field names whose values never reach a log line, at the top level or one level down. */
 const SECRET_FIELDS = [

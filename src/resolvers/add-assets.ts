@@ -8,7 +8,7 @@
  * reported, built from the input as `PROCESSING` with no timestamps: creation succeeded, and
  * losing its id would be worse than showing a slightly stale copy.
  */
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import type { ErrorCode } from '../errors/codes.js';
 import { INTERNAL_ERROR_MESSAGE } from '../errors/format.js';
 import { fromUpstreamError } from '../errors/from-upstream.js';

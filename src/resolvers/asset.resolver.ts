@@ -10,7 +10,7 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { AddAssetsPayload } from '../schema/add-assets.payload.js';
 import { AssetFilter } from '../schema/asset-filter.input.js';
 import { AssetGroup } from '../schema/asset-group.type.js';

@@ -10,7 +10,7 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../errors/gateway-error.js';
 import { AssetGroup } from '../schema/asset-group.type.js';
 import { AssetPage } from '../schema/asset-page.type.js';

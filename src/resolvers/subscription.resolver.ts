@@ -4,13 +4,13 @@
  * `subscribe` functions check the arguments and wait for the engine's first read.
  */
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { BadUserInputError } from '../errors/gateway-error.js';
 import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';
 import { VerificationStatus } from '../schema/verification-status.enum.js';
 import { InvalidWatchTargetError } from '../status/index.js';
-import type { VerificationSubscription, VerificationUpdate } from '../status/verification.js';
+import type { VerificationSubscription, VerificationUpdate } from '../verification/index.js';
 import { checkId, checkToken, LIMITS } from '../validation.js';
 import { AssetEventStream } from './status-stream.js';
 import { verifiedGroup } from './verified-group.js';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { VerificationPendingError } from '../errors/gateway-error.js';
 import { AssetGroup } from '../schema/asset-group.type.js';
 import { RealPersonVerification } from '../schema/real-person-verification.type.js';

@@ -1,4 +1,4 @@
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../graphql/context.js';
 import type { AssetGroup } from '../schema/asset-group.type.js';
 import type { CallOptions, VerificationResult } from '../upstream/port.js';
 import { toAssetGroup } from './mappers.js';

@@ -14,7 +14,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { UnauthenticatedError } from '../errors/gateway-error.js';
 
 export type AccessMode = 'pass-through' | 'server-key';

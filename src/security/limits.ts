@@ -28,7 +28,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type * as QueryComplexity from 'graphql-query-complexity';
-import type { Limits } from '../config.js';
+import type { Limits } from '../config/index.js';
 import {
   BatchTooLargeError,
   InputTooLargeError,

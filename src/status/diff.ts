@@ -1,9 +1,13 @@
 /**
- * The pure core of the status watcher: normalise what one poll read into one observation per
- * asset, diff observations against the last known assets, and plan which upstream reads a poll
- * makes. No I/O, no clock: everything here is unit-tested with plain values.
+ * The pure core of the status watcher, and the first file to read: normalise what one poll read
+ * into one observation per asset, and diff observations against the last known assets. No I/O,
+ * no clock: everything here is unit-tested with plain values. (Which reads a poll makes is the
+ * dialect's business: `StatusSource.planReads` in `src/upstream/`.)
  */
 import { FINAL_STATUSES, type Asset, type AssetStatus } from '../upstream/port.js';
+import type { Change } from './events.js';
+
+export type { Change } from './events.js';
 
 /**
  * The part of an asset a status subscriber cares about: two reads with equal snapshots are "no
@@ -44,16 +48,6 @@ export function isFinal(status: AssetStatus): boolean {
 
 /** What one poll learned about one asset. */
 export type Observation = { kind: 'seen'; asset: Asset } | { kind: 'gone'; assetId: string };
-
-/** A change worth an event. */
-export type Change =
-  | { kind: 'status'; asset: Asset; previousStatus: AssetStatus | null }
-  | {
-      kind: 'deleted';
-      assetId: string;
-      groupId: string | null;
-      previousStatus: AssetStatus | null;
-    };
 
 /**
  * Compares a read with the last known state of the asset. Returns the change, or `null` when
@@ -122,84 +116,4 @@ export function diffSnapshots(
     if (change) changes.push(change);
   }
   return changes;
-}
-
-/** Input of {@link planReads}. */
-export interface ReadPlanInput {
-  /** The `PROCESSING` assets due for a read, with their groups. */
-  due: ReadonlyArray<{ id: string; groupId: string }>;
-  /**
-   * `PROCESSING` assets per group counted by the last complete list of it (watched or not);
-   * used to estimate how many pages a list costs. Unknown groups count their due assets.
-   */
-  processingByGroup?: ReadonlyMap<string, number>;
-  /** When false, every due asset is read with `getAsset`. @default true */
-  batch?: boolean;
-  /** @default 100 */
-  pageSize?: number;
-  /** Most group ids one `listAssets` accepts. @default 100 */
-  maxGroupIds?: number;
-}
-
-export interface ReadPlan {
-  /** Group id chunks, each read with `listAssets({ groupIds, statuses: ['PROCESSING'] })`. */
-  lists: string[][];
-  /** Asset ids read with `getAsset`. */
-  gets: string[];
-}
-
-/**
- * The batching rule. A group is worth listing when its estimated pages cost fewer calls than
- * reading its due assets one by one; such groups are packed into chunks of `maxGroupIds`, and a
- * chunk is listed only when its estimated pages cost fewer calls than `getAsset` for every due
- * asset in it (so a chunk of single-asset groups is listed as soon as it holds two). Everything
- * else is read with `getAsset`.
- *
- * Lists are filtered to `PROCESSING` so their size tracks the work in flight, not every asset
- * the groups ever held; an asset that turns final drops out of such a list, so the caller reads
- * every watched asset missing from a complete list with `getAsset` (one extra call per asset
- * per lifetime, and it also tells a deleted asset from a finished one).
- */
-export function planReads(input: ReadPlanInput): ReadPlan {
-  const pageSize = input.pageSize ?? 100;
-  const maxGroupIds = input.maxGroupIds ?? 100;
-  if (input.batch === false) return { lists: [], gets: input.due.map((d) => d.id) };
-
-  const byGroup = new Map<string, string[]>();
-  for (const { id, groupId } of input.due) {
-    const ids = byGroup.get(groupId);
-    if (ids) ids.push(id);
-    else byGroup.set(groupId, [id]);
-  }
-
-  const gets: string[] = [];
-  const lists: string[][] = [];
-  const estimate = (groupId: string, due: number) =>
-    Math.max(input.processingByGroup?.get(groupId) ?? 0, due);
-
-  let chunk: string[] = [];
-  let chunkItems = 0;
-  let chunkDue = 0;
-  const flush = () => {
-    if (chunk.length === 0) return;
-    if (Math.max(1, Math.ceil(chunkItems / pageSize)) < chunkDue) lists.push(chunk);
-    else for (const groupId of chunk) gets.push(...byGroup.get(groupId)!);
-    chunk = [];
-    chunkItems = 0;
-    chunkDue = 0;
-  };
-  for (const [groupId, ids] of byGroup) {
-    const items = estimate(groupId, ids.length);
-    // A group whose own pages outnumber its due assets is never worth listing.
-    if (Math.ceil(items / pageSize) > ids.length) {
-      gets.push(...ids);
-      continue;
-    }
-    if (chunk.length === maxGroupIds) flush();
-    chunk.push(groupId);
-    chunkItems += items;
-    chunkDue += ids.length;
-  }
-  flush();
-  return { lists, gets };
 }

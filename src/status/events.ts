@@ -44,6 +44,12 @@ export type StatusEvent =
   | { kind: 'recovered'; assetIds: string[] };
 
 /**
+ * The part of a {@link StatusEvent} that diffing two reads produces (`diff.ts`); the events
+ * a subscriber receives are these, plus the `stale`/`recovered` notices.
+ */
+export type Change = Extract<StatusEvent, { kind: 'status' | 'deleted' }>;
+
+/**
  * A live subscription. It ends (`done`) when it is closed with `return()`, when its
  * `AbortSignal` fires, when the watcher stops, or — for a watch of `assetIds` without a
  * `groupId` — after the final (`ACTIVE`/`FAILED`) or `deleted` event of its last asset.

@@ -1,19 +1,28 @@
 /**
  * The live asset-status engine behind GraphQL subscriptions: one shared polling loop per
- * process, events over an in-memory or Redis broker. See `watcher.ts` for how it works.
+ * process, events over an in-memory or Redis broker. This file is the public surface only.
+ *
+ * Read the files in their import order, each one importing only those before it:
+ * `diff.ts` → `registry.ts` → `reads.ts` / `leases.ts` / `fanout.ts` / `publish.ts` →
+ * `poll.ts` / `subscribe.ts` / `resync.ts` → `watcher.ts` (whose header says how it all
+ * works). The vocabulary they share: `settings.ts`, `events.ts`, `queue.ts`, `rate-budget.ts`,
+ * `bus-codec.ts`, `broker/`.
+ *
+ * An `assetStatusChanged` subscription, followed through: `subscribe.ts` (`watch`: hold entries
+ * in the registry, read first states through `reads.ts`, subscribe to the credential's bus
+ * channel) → every interval `watcher.ts` claims leases (`leases.ts`) and runs `poll.ts`, which
+ * reads upstream as the dialect's `StatusSource` (`src/upstream/status-source.ts`) says and
+ * returns an outbox → `publish.ts` puts it on the bus → every instance's `fanout.ts` turns it
+ * into events on the subscriptions (`queue.ts`).
  */
 export {
   createStatusWatcher,
-  credentialKey,
-  defaultSleep,
-  type Sleep,
   type StatusWatcher,
-  type StatusWatcherOptions,
   type StatusWatcherStats,
   type StopOptions,
-  type TickInfo,
   type WatchOptions,
 } from './watcher.js';
+export type { StatusWatcherOptions, TickInfo } from './settings.js';
 export {
   InvalidWatchTargetError,
   StatusWatcherStoppedError,
@@ -21,13 +30,6 @@ export {
   type StatusSubscription,
   type WatchTarget,
 } from './events.js';
-export {
-  createMemoryBroker,
-  type Leases,
-  type MemoryBrokerOptions,
-  type MessageHandler,
-  type PubSub,
-  type StatusBroker,
-} from './broker.js';
-export { createRedisBroker, type RedisBrokerOptions } from './redis.js';
-export { DEFAULT_RATE_LIMITS, type BudgetAction, type RateLimits } from './rate.js';
+export type { Leases, MessageHandler, PubSub, StatusBroker } from './broker/broker.js';
+export { createMemoryBroker, type MemoryBrokerOptions } from './broker/memory.js';
+export { createRedisBroker, type RedisBrokerOptions } from './broker/redis.js';

@@ -1,90 +1,134 @@
 /**
- * Upstream reads under a tenant's rate budget, and their accounting: the reads for initial
- * state (which wait for budget), paged lists for the loop (which stop when the budget runs out),
- * and what a failed call does (`Retry-After`, log, counters).
+ * Upstream reads for one tenant, under its rate budget, with their accounting: reads for
+ * initial state (which wait for budget), budgeted calls and paged lists for the loop (which stop
+ * when the budget runs out), and what a failed call does (`Retry-After`, log, counters). Which
+ * budget action a read spends, and the page size, come from the `StatusSource`.
  */
 import { isUpstreamError } from '../upstream/errors.js';
-import type { Asset, AssetQuery, CallOptions } from '../upstream/port.js';
+import type { Asset, AssetQuery, CallOptions, Upstream } from '../upstream/port.js';
+import type { StatusReads, StatusSource } from '../upstream/status-source.js';
+import type { LoopLogger, Sleep } from '../util/time.js';
 import { StatusWatcherStoppedError } from './events.js';
-import type { BudgetAction } from './rate.js';
-import { callOptions, PAGE_SIZE, type Counters, type Tenant, type WatcherCore } from './state.js';
+import type { RateBudget } from './rate-budget.js';
+import type { Counters, Totals } from './settings.js';
 
-/** A read for initial state: waits for budget, aborts only when the watcher stops. */
-export async function initialRead<T>(
-  w: WatcherCore,
-  tenant: Tenant,
-  action: BudgetAction,
-  call: (options: CallOptions) => Promise<T>,
-): Promise<T> {
-  const signal = w.signal;
-  for (;;) {
-    if (signal.aborted) throw new StatusWatcherStoppedError();
-    const wait = tenant.budget.waitFor(action);
-    if (wait === 0 && tenant.budget.tryTake(action)) break;
-    await w.sleep(Math.max(1, wait), signal);
-  }
-  w.totals.subscribeReadsTotal++;
-  try {
-    return await call(callOptions(w, tenant));
-  } catch (error) {
-    noteError(w, tenant, action, error, false);
-    throw error;
-  }
+/** The kinds of read: `getAsset`, `listAssets`, `getGroup`. */
+export type ReadKind = keyof StatusReads<unknown>;
+
+/** What every tenant's reader shares. */
+export interface ReadDeps {
+  readonly upstream: Upstream;
+  readonly source: StatusSource;
+  readonly model: string | undefined;
+  /** Aborts when the watcher stops; every upstream call listens to it. */
+  readonly signal: AbortSignal;
+  readonly now: () => number;
+  readonly sleep: Sleep;
+  readonly logger: LoopLogger;
+  readonly totals: Pick<Totals, 'pollsTotal' | 'pollErrorsTotal' | 'subscribeReadsTotal'>;
 }
 
-/**
- * Reads `query` page by page while the budget allows. `complete` is true when every page up
- * to `total` was read.
- */
-export async function listPages(
-  w: WatcherCore,
-  tenant: Tenant,
-  options: CallOptions,
-  query: AssetQuery,
-  counters: Counters,
-): Promise<{ items: Asset[]; complete: boolean; total: number }> {
-  const items: Asset[] = [];
-  let total = 0;
-  for (let page = 1, pages = 1; page <= pages; page++) {
-    if (!tenant.budget.tryTake('ListAssets')) return { items, complete: false, total };
-    counters.ListAssets++;
-    w.totals.pollsTotal++;
-    const result = await w.upstream.listAssets(options, { ...query, page });
-    items.push(...result.items);
-    total = result.total;
-    pages = Math.ceil(result.total / (query.pageSize || PAGE_SIZE));
-    if (result.items.length === 0) break;
-  }
-  return { items, complete: true, total };
+/** The part of a tenant a reader needs. */
+export interface ReaderTenant {
+  readonly key: string;
+  readonly credential: string;
+  readonly budget: RateBudget;
 }
 
-/**
- * Logs a failed call (`poll`: made by the loop), honours `Retry-After`, and returns the reason
- * subscribers see.
- */
-export function noteError(
-  w: WatcherCore,
-  tenant: Tenant,
-  action: BudgetAction,
-  error: unknown,
-  poll: boolean,
-): string {
-  if (poll) w.totals.pollErrorsTotal++;
-  const code = isUpstreamError(error) ? error.code : 'INTERNAL';
-  if (isUpstreamError(error) && error.code === 'RATE_LIMITED') {
-    tenant.budget.pause(action, w.now() + (error.retryAfter ?? 1) * 1000);
+export class Reader {
+  constructor(
+    private readonly deps: ReadDeps,
+    private readonly tenant: ReaderTenant,
+  ) {}
+
+  /** The options of every call made for this tenant. */
+  get options(): CallOptions {
+    const { model, signal } = this.deps;
+    return {
+      credential: this.tenant.credential,
+      signal,
+      ...(model === undefined ? {} : { model }),
+    };
   }
-  if (poll) {
-    w.logger.warn(
-      {
-        credential: tenant.key,
-        action,
-        code,
-        requestId: isUpstreamError(error) ? error.requestId : undefined,
-        err: isUpstreamError(error) ? undefined : error,
-      },
-      'status: poll failed',
-    );
+
+  get upstream(): Upstream {
+    return this.deps.upstream;
   }
-  return code;
+
+  /** A read for initial state: waits for budget, aborts only when the watcher stops. */
+  async initial<T>(read: ReadKind, call: (options: CallOptions) => Promise<T>): Promise<T> {
+    const { signal, sleep, totals } = this.deps;
+    const action = this.deps.source.actions[read];
+    const budget = this.tenant.budget;
+    for (;;) {
+      if (signal.aborted) throw new StatusWatcherStoppedError();
+      const wait = budget.waitFor(action);
+      if (wait === 0 && budget.tryTake(action)) break;
+      await sleep(Math.max(1, wait), signal);
+    }
+    totals.subscribeReadsTotal++;
+    try {
+      return await call(this.options);
+    } catch (error) {
+      this.noteError(read, error, false);
+      throw error;
+    }
+  }
+
+  /** Takes budget for one loop call and counts it; `false` when there is none now. */
+  take(read: keyof Counters['calls'], counters: Counters): boolean {
+    if (!this.tenant.budget.tryTake(this.deps.source.actions[read])) return false;
+    counters.calls[read]++;
+    this.deps.totals.pollsTotal++;
+    return true;
+  }
+
+  /**
+   * Reads `query` page by page while the budget allows. `complete` is true when every page up
+   * to `total` was read.
+   */
+  async listPages(
+    query: AssetQuery,
+    counters: Counters,
+  ): Promise<{ items: Asset[]; complete: boolean; total: number }> {
+    const items: Asset[] = [];
+    const pageSize = query.pageSize || this.deps.source.pageSize;
+    let total = 0;
+    for (let page = 1, pages = 1; page <= pages; page++) {
+      if (!this.take('list', counters)) return { items, complete: false, total };
+      const result = await this.deps.upstream.listAssets(this.options, { ...query, page });
+      items.push(...result.items);
+      total = result.total;
+      pages = Math.ceil(result.total / pageSize);
+      if (result.items.length === 0) break;
+    }
+    return { items, complete: true, total };
+  }
+
+  /**
+   * Logs a failed call (`poll`: made by the loop), honours `Retry-After`, and returns the reason
+   * subscribers see.
+   */
+  noteError(read: ReadKind, error: unknown, poll: boolean): string {
+    const { totals, logger, now } = this.deps;
+    const action = this.deps.source.actions[read];
+    if (poll) totals.pollErrorsTotal++;
+    const code = isUpstreamError(error) ? error.code : 'INTERNAL';
+    if (isUpstreamError(error) && error.code === 'RATE_LIMITED') {
+      this.tenant.budget.pause(action, now() + (error.retryAfter ?? 1) * 1000);
+    }
+    if (poll) {
+      logger.warn(
+        {
+          credential: this.tenant.key,
+          action,
+          code,
+          requestId: isUpstreamError(error) ? error.requestId : undefined,
+          err: isUpstreamError(error) ? undefined : error,
+        },
+        'status: poll failed',
+      );
+    }
+    return code;
+  }
 }

@@ -1,35 +1,86 @@
 /**
- * Subscribing: checking a watch target, finding or creating the tenant, its channel and the
- * entries a watch needs, reading their initial state (coalesced across concurrent watches), and
- * attaching a subscription to its entries — or detaching it — with its first events.
+ * What `watch` does: check the target, hold the tenant and the entries it needs, subscribe to
+ * the tenant's bus channel, read first states (coalesced across concurrent watches), and attach
+ * a subscription with its first events. Holds are released whatever happens; the registry
+ * drops what nothing uses any more.
  */
 import { UpstreamError } from '../upstream/errors.js';
 import type { Asset } from '../upstream/port.js';
+import type { StatusSource } from '../upstream/status-source.js';
+import { abortable, type LoopLogger } from '../util/time.js';
+import type { PubSub } from './broker/broker.js';
 import { diffAsset, isFinal } from './diff.js';
-import { InvalidWatchTargetError, type WatchTarget } from './events.js';
-import { onMessage, publish, push, staleEvent } from './delivery.js';
-import { RateBudget } from './rate.js';
-import { initialRead } from './reads.js';
 import {
-  credentialKey,
-  newAssetEntry,
-  newGroupEntry,
-  PAGE_SIZE,
-  releaseAssetIfUnused,
-  releaseGroupIfUnused,
-  releaseTenantIfUnused,
+  InvalidWatchTargetError,
+  StatusWatcherStoppedError,
+  type StatusSubscription,
+  type WatchTarget,
+} from './events.js';
+import { staleEvent, type Fanout } from './fanout.js';
+import { publish } from './publish.js';
+import type { Reader } from './reads.js';
+import {
   setBasis,
-  setFirstState,
-  WatchSubscription,
   type AssetEntry,
   type GroupEntry,
+  type Registry,
   type Tenant,
-  type WatcherCore,
-} from './state.js';
+  type WatchSubscription,
+} from './registry.js';
 
-export function validate(
-  w: WatcherCore,
+export interface SubscribeDeps {
+  readonly registry: Registry;
+  readonly fanout: Fanout;
+  readonly reader: (tenant: Tenant) => Reader;
+  readonly source: StatusSource;
+  readonly pubsub: PubSub;
+  readonly logger: LoopLogger;
+  /** The most asset ids one `watch` accepts. */
+  readonly maxAssetIds: number;
+  readonly stopped: () => boolean;
+  /** Starts the loop, or wakes it: there is something to poll. */
+  readonly wake: () => void;
+}
+
+/** See `StatusWatcher.watch`. */
+export async function watch(
+  deps: SubscribeDeps,
   target: WatchTarget,
+  signal: AbortSignal | undefined,
+): Promise<StatusSubscription> {
+  const { registry } = deps;
+  if (deps.stopped()) throw new StatusWatcherStoppedError();
+  const { credential, assetIds, groupId } = validate(target, deps.maxAssetIds);
+  signal?.throwIfAborted();
+
+  const tenant = registry.holdTenant(credential);
+  deps.wake();
+  const entries: AssetEntry[] = [];
+  let group: GroupEntry | null = null;
+  try {
+    await abortable(ensureChannel(deps, tenant), signal);
+    if (groupId !== undefined) group = holdGroup(deps, tenant, groupId);
+    for (const id of assetIds) entries.push(holdAsset(deps, tenant, id));
+    const loads = [group?.load, ...entries.map((entry) => entry.load)].filter(
+      (load): load is Promise<void> => load !== null && load !== undefined,
+    );
+    if (loads.length > 0) await abortable(Promise.all(loads), signal);
+    if (deps.stopped()) throw new StatusWatcherStoppedError();
+    signal?.throwIfAborted();
+    for (const entry of entries) {
+      if (entry.gone || entry.current === null) throw notFound(entry.id);
+    }
+    return attach(deps, tenant, entries, group, signal);
+  } finally {
+    for (const entry of entries) registry.releaseAsset(entry);
+    if (group) registry.releaseGroup(group);
+    registry.releaseTenant(tenant);
+  }
+}
+
+function validate(
+  target: WatchTarget,
+  maxAssetIds: number,
 ): { credential: string; assetIds: string[]; groupId: string | undefined } {
   if (typeof target.credential !== 'string' || target.credential === '') {
     throw new UpstreamError('UNAUTHENTICATED', 'Missing credential.');
@@ -38,9 +89,9 @@ export function validate(
   if (assetIds.some((id) => typeof id !== 'string' || id.trim() === '')) {
     throw new InvalidWatchTargetError('Asset ids must be non-empty strings.', 'assetIds');
   }
-  if (assetIds.length > w.settings.maxAssetIds) {
+  if (assetIds.length > maxAssetIds) {
     throw new InvalidWatchTargetError(
-      `At most ${w.settings.maxAssetIds} asset ids can be watched at once.`,
+      `At most ${maxAssetIds} asset ids can be watched at once.`,
       'assetIds',
     );
   }
@@ -54,30 +105,11 @@ export function validate(
   return { credential: target.credential, assetIds, groupId };
 }
 
-export function tenantFor(w: WatcherCore, credential: string): Tenant {
-  const key = credentialKey(credential);
-  let tenant = w.tenants.get(key);
-  if (!tenant) {
-    tenant = {
-      key,
-      credential,
-      assets: new Map(),
-      groups: new Map(),
-      budget: new RateBudget(w.settings.rateLimits, w.now),
-      processingByGroup: new Map(),
-      pending: 0,
-      channel: null,
-      released: false,
-    };
-    w.tenants.set(key, tenant);
-  }
-  return tenant;
-}
-
-export function ensureChannel(w: WatcherCore, tenant: Tenant): Promise<() => Promise<void>> {
+/** Subscribes the tenant to its bus channel once; what arrives goes to the fan-out. */
+function ensureChannel(deps: SubscribeDeps, tenant: Tenant): Promise<() => Promise<void>> {
   if (!tenant.channel) {
-    const channel = w.broker.pubsub.subscribe(tenant.key, (message) =>
-      onMessage(w, tenant, message),
+    const channel = deps.pubsub.subscribe(tenant.key, (message) =>
+      deps.fanout.receive(tenant, message),
     );
     tenant.channel = channel;
     channel.catch(() => {
@@ -88,78 +120,69 @@ export function ensureChannel(w: WatcherCore, tenant: Tenant): Promise<() => Pro
 }
 
 /** The asset's entry, held for a `watch` (its initial read started if needed). */
-export function holdAsset(w: WatcherCore, tenant: Tenant, id: string): AssetEntry {
-  let entry = tenant.assets.get(id);
-  if (!entry) {
-    entry = newAssetEntry(w, tenant, id);
-    tenant.assets.set(id, entry);
-  }
+function holdAsset(deps: SubscribeDeps, tenant: Tenant, id: string): AssetEntry {
+  const entry = deps.registry.holdAsset(tenant, id);
   if (entry.current === null && entry.load === null && !entry.gone) {
-    entry.load = loadAsset(w, entry);
+    entry.load = loadAsset(deps, entry);
   }
-  entry.holds++;
   return entry;
 }
 
 /** The group's entry, held for a `watch` (its initial read started if new). */
-export function holdGroup(w: WatcherCore, tenant: Tenant, id: string): GroupEntry {
-  let group = tenant.groups.get(id);
-  if (!group) {
-    group = newGroupEntry(w, tenant, id);
-    tenant.groups.set(id, group);
-    group.load = loadGroup(w, group);
-  }
-  group.holds++;
+function holdGroup(deps: SubscribeDeps, tenant: Tenant, id: string): GroupEntry {
+  const group = deps.registry.holdGroup(tenant, id);
+  if (!group.loaded && group.load === null) group.load = loadGroup(deps, group);
   return group;
 }
 
-function loadAsset(w: WatcherCore, entry: AssetEntry): Promise<void> {
+function loadAsset(deps: SubscribeDeps, entry: AssetEntry): Promise<void> {
   const tenant = entry.tenant;
-  const load: Promise<void> = initialRead(w, tenant, 'GetAsset', (options) =>
-    w.upstream.getAsset(options, entry.id),
-  ).then(
-    (asset) => {
-      if (entry.load === load) entry.load = null;
-      applyRead(w, entry, asset);
-    },
-    (error: unknown) => {
-      if (entry.load === load) entry.load = null;
-      if (entry.current === null && tenant.assets.get(entry.id) === entry) {
-        tenant.assets.delete(entry.id);
-      }
-      throw error;
-    },
-  );
+  const reader = deps.reader(tenant);
+  const load: Promise<void> = reader
+    .initial('asset', (options) => reader.upstream.getAsset(options, entry.id))
+    .then(
+      (asset) => {
+        if (entry.load === load) entry.load = null;
+        applyRead(deps, entry, asset);
+      },
+      (error: unknown) => {
+        if (entry.load === load) entry.load = null;
+        if (entry.current === null && tenant.assets.get(entry.id) === entry) {
+          tenant.assets.delete(entry.id);
+        }
+        throw error;
+      },
+    );
   load.catch(() => undefined);
   return load;
 }
 
-function loadGroup(w: WatcherCore, group: GroupEntry): Promise<void> {
+function loadGroup(deps: SubscribeDeps, group: GroupEntry): Promise<void> {
+  const { registry, source } = deps;
   const tenant = group.tenant;
+  const reader = deps.reader(tenant);
   const load: Promise<void> = (async () => {
-    await initialRead(w, tenant, 'GetAssetGroup', (options) =>
-      w.upstream.getGroup(options, group.id),
-    );
+    await reader.initial('group', (options) => reader.upstream.getGroup(options, group.id));
     const listed: Asset[] = [];
     let pages = 1;
     for (let page = 1; page <= pages; page++) {
-      const result = await initialRead(w, tenant, 'ListAssets', (options) =>
-        w.upstream.listAssets(options, { groupIds: [group.id], page, pageSize: PAGE_SIZE }),
+      const result = await reader.initial('list', (options) =>
+        reader.upstream.listAssets(options, {
+          groupIds: [group.id],
+          page,
+          pageSize: source.pageSize,
+        }),
       );
       listed.push(...result.items);
-      pages = Math.ceil(result.total / PAGE_SIZE);
+      pages = Math.ceil(result.total / source.pageSize);
       if (result.items.length === 0) break;
     }
     if (tenant.groups.get(group.id) !== group) return;
     for (const asset of listed) {
       if (asset.groupId !== group.id || group.known.has(asset.id)) continue;
       group.known.add(asset.id);
-      let entry = tenant.assets.get(asset.id);
-      if (!entry) {
-        entry = newAssetEntry(w, tenant, asset.id);
-        tenant.assets.set(asset.id, entry);
-      }
-      if (!entry.gone) applyRead(w, entry, asset);
+      const entry = tenant.assets.get(asset.id) ?? registry.addAsset(tenant, asset.id);
+      if (!entry.gone) applyRead(deps, entry, asset);
     }
   })().then(
     () => {
@@ -168,14 +191,7 @@ function loadGroup(w: WatcherCore, group: GroupEntry): Promise<void> {
     },
     (error: unknown) => {
       group.load = null;
-      if (!group.loaded && tenant.groups.get(group.id) === group) {
-        tenant.groups.delete(group.id);
-        for (const id of group.known) {
-          const entry = tenant.assets.get(id);
-          if (entry) releaseAssetIfUnused(w, entry);
-        }
-        group.known.clear();
-      }
+      registry.dropUnloadedGroup(group);
       throw error;
     },
   );
@@ -188,36 +204,36 @@ function loadGroup(w: WatcherCore, group: GroupEntry): Promise<void> {
  * silently (nobody here has seen the asset); a change to a known asset is published like a
  * poll's.
  */
-function applyRead(w: WatcherCore, entry: AssetEntry, asset: Asset): void {
+function applyRead(deps: SubscribeDeps, entry: AssetEntry, asset: Asset): void {
   if (entry.current === null) {
-    setFirstState(w, entry, asset);
+    deps.registry.setFirstState(entry, asset);
     return;
   }
   if (entry.basis && !diffAsset(entry.basis, asset)) return;
   if (!diffAsset(entry.current, asset)) return;
   const revert = setBasis(entry, asset);
-  void publish(w, entry.tenant, [{ kind: 'status', asset }], [revert]);
+  void publish(deps, entry.tenant.key, { items: [{ kind: 'status', asset }], reverts: [revert] });
 }
 
 /**
  * A new subscription to `entries` and `group`, with the first event of each asset queued (and a
  * `stale` one for those known to be stale).
  */
-export function attach(
-  w: WatcherCore,
+function attach(
+  deps: SubscribeDeps,
   tenant: Tenant,
   entries: readonly AssetEntry[],
   group: GroupEntry | null,
   signal: AbortSignal | undefined,
 ): WatchSubscription {
-  const subscription = new WatchSubscription(tenant, (s) => detach(w, s), signal);
-  w.subscriptions.add(subscription);
+  const { fanout } = deps;
+  const subscription = deps.registry.subscribe(tenant, signal);
   const sent = new Set<string>();
   const stale: AssetEntry[] = [];
   const open = group ? null : new Set<string>();
   const first = (entry: AssetEntry) => {
     sent.add(entry.id);
-    push(w, subscription, { kind: 'status', asset: entry.current!, previousStatus: null });
+    fanout.push(subscription, { kind: 'status', asset: entry.current!, previousStatus: null });
     if (entry.stale) stale.push(entry);
   };
   for (const entry of entries) {
@@ -235,29 +251,13 @@ export function attach(
       first(entry);
     }
   }
-  if (stale.length > 0) push(w, subscription, staleEvent(stale));
+  if (stale.length > 0) fanout.push(subscription, staleEvent(stale));
   subscription.open = open;
   if (open && open.size === 0) subscription.finish();
   return subscription;
 }
 
-function detach(w: WatcherCore, subscription: WatchSubscription): void {
-  w.subscriptions.delete(subscription);
-  for (const entry of subscription.entries) {
-    entry.subscribers.delete(subscription);
-    releaseAssetIfUnused(w, entry);
-  }
-  subscription.entries.clear();
-  const group = subscription.group;
-  if (group) {
-    subscription.group = null;
-    group.subscribers.delete(subscription);
-    releaseGroupIfUnused(w, group);
-  }
-  releaseTenantIfUnused(w, subscription.tenant);
-}
-
-export function notFound(assetId: string): UpstreamError {
+function notFound(assetId: string): UpstreamError {
   return new UpstreamError('NOT_FOUND', `The specified asset ${assetId} is not found.`, {
     upstreamCode: 'NotFound.asset_id',
   });

@@ -1,12 +1,13 @@
 /**
  * The long-lived services behind subscriptions: the asset status watcher and the verification
  * poller, over one broker (in memory, or Redis when `REDIS_URL` is set so that several gateway
- * instances share polling and events). Created by `app.ts`, handed to the server, stopped last.
+ * instances share polling and events). Created by `app.ts`, handed to the server, stopped after it.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
+import type { LiveServices } from '../graphql/context.js';
 import type { WatcherMetrics } from '../observability/metrics.js';
+import type { RedisConnections } from '../redis.js';
 import {
   createMemoryBroker,
   createRedisBroker,
@@ -15,19 +16,14 @@ import {
   type StatusWatcher,
   type StopOptions,
 } from '../status/index.js';
+import { arkStatusSource } from '../upstream/ark/status-source.js';
+import type { Upstream } from '../upstream/port.js';
+import type { StatusSource } from '../upstream/status-source.js';
 import {
   createMemoryVerificationResults,
   createRedisVerificationResults,
   createVerificationService,
-  type VerificationService,
-} from '../status/verification.js';
-import type { Upstream } from '../upstream/port.js';
-
-/** What resolvers use: subscribe, and keep `addAssets` and ⑫ consistent with subscribers. */
-export interface LiveServices {
-  readonly watcher: StatusWatcher;
-  readonly verifications: VerificationService;
-}
+} from '../verification/index.js';
 
 export interface RunningLive extends LiveServices {
   /**
@@ -40,32 +36,42 @@ export interface RunningLive extends LiveServices {
 
 export type LiveConfig = Pick<
   Config,
-  'pollIntervalMs' | 'redisUrl' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel'
+  'pollIntervalMs' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel'
 >;
 
 export function createLive(
   config: LiveConfig,
   deps: {
     upstream: Upstream;
+    /**
+     * How the watcher reads statuses from `upstream`: the dialect's status source.
+     * @default arkStatusSource (Ark is the only dialect today)
+     */
+    statusSource?: StatusSource;
     logger: Logger;
     /** Updated after every poll cycle. */
     metrics?: WatcherMetrics;
+    /**
+     * The process's Redis connections (`REDIS_URL`), owned by the caller: the broker and the
+     * verification memory use them, `stop` leaves them open.
+     * @default null: in memory, this instance alone
+     */
+    redis?: RedisConnections | null;
   },
 ): RunningLive {
   const logger = deps.logger.child({ component: 'status' });
-  let redis: Redis | null = null;
-  let broker: StatusBroker;
-  if (config.redisUrl !== null) {
-    redis = new Redis(config.redisUrl);
-    // ioredis reconnects by itself; say so once per failure instead of an unhandled event.
-    redis.on('error', (error: Error) => logger.warn({ err: error }, 'status: Redis error'));
-    broker = createRedisBroker({ redis, keyPrefix: config.redisKeyPrefix });
-  } else {
-    broker = createMemoryBroker();
-  }
+  const redis = deps.redis ?? null;
+  const broker: StatusBroker = redis
+    ? createRedisBroker({
+        redis: redis.commands,
+        subscriber: redis.subscriber,
+        keyPrefix: config.redisKeyPrefix,
+      })
+    : createMemoryBroker();
   const { metrics } = deps;
   const watcher: StatusWatcher = createStatusWatcher({
     upstream: deps.upstream,
+    source: deps.statusSource ?? arkStatusSource,
     intervalMs: config.pollIntervalMs,
     model: config.defaultModel,
     broker,
@@ -85,7 +91,7 @@ export function createLive(
     intervalMs: config.pollIntervalMs,
     tokenTtlMs,
     results: redis
-      ? createRedisVerificationResults({ redis, keyPrefix: config.redisKeyPrefix })
+      ? createRedisVerificationResults({ redis: redis.commands, keyPrefix: config.redisKeyPrefix })
       : createMemoryVerificationResults(),
     logger,
   });
@@ -98,7 +104,6 @@ export function createLive(
       (stopping ??= (async () => {
         await Promise.all([watcher.stop(options), verifications.stop()]);
         await broker.close();
-        if (redis) await redis.quit().catch(() => redis?.disconnect());
       })()),
   };
 }

@@ -14,7 +14,7 @@ import {
   type ExecutionArgs,
   type GraphQLSchema,
 } from 'graphql';
-import type { Limits } from '../config.js';
+import type { Limits } from '../config/index.js';
 import { checkOperation, checkSource, checkVariables } from '../security/limits.js';
 
 /** What `prepare` hands on: all but the context, which is built per operation. */

@@ -45,8 +45,8 @@ import { CloseCode, makeServer, type Context, type SubscribePayload } from 'grap
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import type { Limits, WsConfig } from '../config.js';
-import type { GatewayContext } from '../context.js';
+import type { Limits, WsConfig } from '../config/index.js';
+import type { GatewayContext } from '../graphql/context.js';
 import { TooManySubscriptionsError } from '../errors/gateway-error.js';
 import type { AccessResult } from '../security/access.js';
 import { INTERNAL_ERROR_REASON, serveWebSocket } from './adapter.js';

@@ -1,7 +1,9 @@
 /**
- * The one error type the upstream port rejects with. Every failure (an HTTP status, an upstream
- * `ResponseMetadata.Error.Code`, an undici error, a body that breaks the contract) is turned into
- * an `UpstreamError` once, at the boundary; nothing above it inspects status numbers.
+ * The one error type the upstream port rejects with, in dialect-neutral codes. Every failure is
+ * turned into an `UpstreamError` once, at the boundary: an error answer (HTTP status, the
+ * vendor's own code) by its dialect (Ark: `ark/envelope.ts`), anything without an answer (an
+ * undici error, the deadline, a body too large or unreadable) by `http/transport-errors.ts`.
+ * Nothing above it inspects status numbers. Like `port.ts`, this file imports nothing.
  */
 
 export const UPSTREAM_ERROR_CODES = [
@@ -36,9 +38,9 @@ export interface UpstreamErrorDetails {
   action?: string;
   /** HTTP status, when an answer arrived. */
   status?: number;
-  /** `ResponseMetadata.Error.Code`, e.g. `NotFound.asset_id`. */
+  /** The vendor's own error code (Ark: `ResponseMetadata.Error.Code`, e.g. `NotFound.asset_id`). */
   upstreamCode?: string;
-  /** `ResponseMetadata.RequestId`, for support tickets. */
+  /** The vendor's request id (Ark: `ResponseMetadata.RequestId`), for support tickets. */
   requestId?: string;
   /** Seconds to wait before retrying, from `Retry-After`. */
   retryAfter?: number;

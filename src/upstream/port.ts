@@ -1,10 +1,12 @@
 /**
  * The upstream port: what the gateway needs from the Seedance 2.0 asset APIs, in domain terms.
  *
- * Resolvers and the status watcher depend on this interface only. The undici client
- * (`client.ts`) implements it over the REST contract in `mocks/openapi.yaml`; the simulator's
- * in-memory state (`src/simulator/state.ts`) implements it directly, so tests can use either.
- * Nothing here knows about HTTP or GraphQL.
+ * Resolvers and the status watcher depend on this interface only. Each dialect's client
+ * implements it (Ark's, `ark/client.ts`, over the REST contract in `mocks/openapi.yaml`; pick one
+ * with `createUpstream` in `index.ts`); the simulator's in-memory state
+ * (`src/simulator/state.ts`) implements it directly, so tests can use either. This file and
+ * `errors.ts` are the bottom of `upstream/`: they import nothing, and know nothing of HTTP or
+ * GraphQL.
  */
 
 /** Upstream `GroupType`: `AIGC` is a virtual avatar, `LivenessFace` a verified real person. */

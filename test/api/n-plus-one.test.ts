@@ -3,7 +3,7 @@
  * Data is seeded straight into the simulator, then the recorded calls are reset.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { CallOptions } from '../../src/upstream/port.js';
 import { ACTIVATION_MS, startApi, type Api } from '../helpers/api-harness.js';
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildSchema, printSchemaFile } from '../../src/schema/build-schema.js';
+import { buildSchema, printSchemaFile } from '../../src/graphql/schema.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schema.graphql', import.meta.url));
 

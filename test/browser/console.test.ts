@@ -12,8 +12,8 @@ import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { startSimulator } from '../../src/simulator/http.js';
+import { loadConfig } from '../../src/config/index.js';
+import { startSimulator } from '../../src/simulator/ark-http.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import {

@@ -9,7 +9,7 @@ import {
   createArkClient,
   type ArkClient,
   type ArkClientOptions,
-} from '../../src/upstream/client.js';
+} from '../../src/upstream/ark/client.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import type { CallOptions } from '../../src/upstream/port.js';
 import { startPrism, type PrismServer } from '../helpers/prism.js';

@@ -4,7 +4,7 @@
  * Prism must flag nothing in either direction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/http.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/ark-http.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import { startPrism, type PrismServer } from '../helpers/prism.js';
 

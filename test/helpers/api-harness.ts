@@ -3,7 +3,7 @@
  * hand-driven clock, a call-recording wrapper around the upstream, and captured log lines.
  */
 import { pino, type Logger } from 'pino';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { createGraphQL } from '../../src/server.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import type { Upstream } from '../../src/upstream/port.js';

@@ -2,7 +2,7 @@
  * A real gateway on 127.0.0.1:0 over a recording simulator, with its log lines captured through
  * the production logger (redaction included), for the HTTP-tier security and operations tests.
  */
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createServer, type RunningServer, type ServerDeps } from '../../src/server.js';
 import { SimulatorState } from '../../src/simulator/state.js';

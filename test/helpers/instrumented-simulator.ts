@@ -3,7 +3,7 @@
  * records every asset read (GetAsset, ListAssets) the gateways make and can hold `getAsset` of
  * chosen assets until the test lets it go.
  */
-import { startSimulator } from '../../src/simulator/http.js';
+import { startSimulator } from '../../src/simulator/ark-http.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import type { AssetQuery, CallOptions } from '../../src/upstream/port.js';
 import { deferred, type Deferred } from './status-harness.js';

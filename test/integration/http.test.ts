@@ -3,7 +3,7 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createServer, type RunningServer } from '../../src/server.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import { recording } from '../helpers/api-harness.js';

@@ -14,7 +14,7 @@ import type { Client } from 'graphql-ws';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { graphqlClient, type GraphQLAnswer } from '../helpers/graphql-client.js';
 import { RawSocket, Results, until, wsClient } from '../helpers/ws-client.js';
 

@@ -12,6 +12,7 @@ import {
   type StatusBroker,
   type StatusWatcher,
 } from '../../src/status/index.js';
+import { arkStatusSource } from '../../src/upstream/ark/status-source.js';
 import {
   controlledSimulator,
   CountingUpstream,
@@ -67,6 +68,7 @@ function instance(sim: CountingUpstream['inner'], batch = false): Instance {
   const broker = createRedisBroker({ redis: REDIS_URL, keyPrefix: PREFIX });
   const watcher = createStatusWatcher({
     upstream,
+    source: arkStatusSource,
     broker,
     batch,
     intervalMs: INTERVAL,

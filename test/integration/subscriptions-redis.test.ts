@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { loadConfig, MODELS } from '../../src/config.js';
+import { loadConfig, MODELS } from '../../src/config/index.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import {
   startInstrumentedSimulator,

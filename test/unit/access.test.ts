@@ -1,6 +1,6 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { JwtConfig } from '../../src/config.js';
+import type { JwtConfig } from '../../src/config/index.js';
 import { createAccess, fingerprint, type AccessConfig } from '../../src/security/access.js';
 
 const SERVER_KEY = 'sk-server-0123456789';

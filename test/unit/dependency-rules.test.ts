@@ -17,6 +17,13 @@ const run = promisify(execFile);
 /** Every file of the fixture: path → source. Each breach names the rule it breaks. */
 const FILES: Record<string, string> = {
   'src/upstream/port.ts': 'export type Id = string;\n',
+  // port-is-the-bottom
+  'src/upstream/errors.ts': "import { hash } from '../util/hash.js';\nexport const h = hash;\n",
+  'src/util/hash.ts': 'export const hash = 1;\n',
+  // http-engine-knows-no-dialect
+  'src/upstream/http/transport.ts':
+    "import { ark } from '../ark/dialect.js';\nexport const t = ark;\n",
+  'src/upstream/ark/dialect.ts': 'export const ark = 1;\n',
   // engine-knows-no-graphql
   'src/upstream/leaky.ts':
     "import { GraphQLError } from 'graphql';\nexport const e = GraphQLError;\n",
@@ -81,13 +88,17 @@ describe('the dependency rules', () => {
       .map((v) => `${v.rule.name}: ${v.from} -> ${v.to.replace(/^.*node_modules\//, '')}`)
       .sort();
 
-    expect(found).toHaveLength(5);
-    expect(found[0]).toBe('engine-knows-no-graphql: src/upstream/leaky.ts -> graphql/index.js');
+    expect(found).toHaveLength(7);
+    expect(found.slice(0, 2)).toEqual([
+      'engine-knows-no-graphql: src/upstream/leaky.ts -> graphql/index.js',
+      'http-engine-knows-no-dialect: src/upstream/http/transport.ts -> src/upstream/ark/dialect.ts',
+    ]);
     // One cycle, reported once, from either of its two files.
-    expect(found[1]).toMatch(
+    expect(found[2]).toMatch(
       /^no-circular: src\/status\/(poll|tick)\.ts -> src\/status\/(tick|poll)\.ts$/,
     );
-    expect(found.slice(2)).toEqual([
+    expect(found.slice(3)).toEqual([
+      'port-is-the-bottom: src/upstream/errors.ts -> src/util/hash.ts',
       'resolvers-know-no-http: src/resolvers/thing.resolver.ts -> http',
       'schema-knows-no-resolvers: src/schema/thing.type.ts -> src/resolvers/thing.resolver.ts',
       'upstream-knows-no-status: src/upstream/upward.ts -> src/status/poll.ts',

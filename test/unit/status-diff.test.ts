@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  diffAsset,
-  diffSnapshots,
-  normalisePoll,
-  planReads,
-  snapshotOf,
-} from '../../src/status/diff.js';
-import { RateBudget } from '../../src/status/rate.js';
-import { decodeItems, encodeItems } from '../../src/status/wire.js';
+import { diffAsset, diffSnapshots, normalisePoll, snapshotOf } from '../../src/status/diff.js';
+import { RateBudget } from '../../src/status/rate-budget.js';
+import { decodeItems, encodeItems } from '../../src/status/bus-codec.js';
 import type { Asset } from '../../src/upstream/port.js';
 
 function asset(id: string, patch: Partial<Asset> = {}): Asset {
@@ -106,46 +100,6 @@ describe('change detection', () => {
       },
       { kind: 'deleted', assetId: 'c', groupId: 'group-1', previousStatus: 'PROCESSING' },
     ]);
-  });
-});
-
-describe('read planning', () => {
-  const due = (groups: number, perGroup: number) =>
-    Array.from({ length: groups * perGroup }, (_, i) => ({
-      id: `a${i}`,
-      groupId: `g${Math.floor(i / perGroup)}`,
-    }));
-
-  it('reads every asset with getAsset when batching is off', () => {
-    expect(planReads({ due: due(10, 10), batch: false })).toEqual({
-      lists: [],
-      gets: due(10, 10).map((d) => d.id),
-    });
-  });
-
-  it('lists 100 assets of 10 groups with one call', () => {
-    const plan = planReads({ due: due(10, 10) });
-    expect(plan.gets).toEqual([]);
-    expect(plan.lists).toEqual([['g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7', 'g8', 'g9']]);
-  });
-
-  it('reads a lone asset with getAsset, but packs two single-asset groups into one list', () => {
-    expect(planReads({ due: due(1, 1) })).toEqual({ lists: [], gets: ['a0'] });
-    expect(planReads({ due: due(2, 1) })).toEqual({ lists: [['g0', 'g1']], gets: [] });
-  });
-
-  it('does not list a group whose PROCESSING pages outnumber its due assets', () => {
-    const plan = planReads({
-      due: [...due(3, 1), { id: 'x', groupId: 'busy' }],
-      processingByGroup: new Map([['busy', 950]]),
-    });
-    expect(plan).toEqual({ lists: [['g0', 'g1', 'g2']], gets: ['x'] });
-  });
-
-  it('splits more than 100 groups into chunks the upstream accepts', () => {
-    const plan = planReads({ due: due(150, 2) });
-    expect(plan.lists.map((chunk) => chunk.length)).toEqual([100, 50]);
-    expect(plan.gets).toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   type StatusBroker,
   type StatusWatcher,
 } from '../../src/status/index.js';
+import { arkStatusSource } from '../../src/upstream/ark/status-source.js';
 import {
   controlledSimulator,
   CountingUpstream,
@@ -64,6 +65,7 @@ function instance(broker: StatusBroker, upstream: CountingUpstream) {
   const ticks = new TickLog();
   const watcher: StatusWatcher = createStatusWatcher({
     upstream,
+    source: arkStatusSource,
     broker,
     intervalMs: 20,
     maxIntervalMs: 80,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AssetEventStream } from '../../src/resolvers/status-stream.js';
 import type { StatusEvent } from '../../src/status/index.js';
-import { QueueSubscription } from '../../src/status/subscription.js';
+import { QueueSubscription } from '../../src/status/queue.js';
 import type { Asset } from '../../src/upstream/port.js';
 
 function asset(id: string, status: Asset['status']): Asset {

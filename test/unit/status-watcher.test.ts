@@ -8,7 +8,9 @@ import {
   type StatusWatcher,
   type StatusWatcherOptions,
 } from '../../src/status/index.js';
+import { arkStatusSource } from '../../src/upstream/ark/status-source.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
+import type { AssetQuery, CallOptions } from '../../src/upstream/port.js';
 import {
   controlledSimulator,
   CountingUpstream,
@@ -32,6 +34,7 @@ function setup(options: Partial<StatusWatcherOptions> = {}) {
   const ticks = new TickLog();
   const watcher = createStatusWatcher({
     upstream,
+    source: arkStatusSource,
     intervalMs: 20,
     maxIntervalMs: 80,
     onTick: ticks.onTick,
@@ -94,7 +97,7 @@ describe('status watcher: one loop for every subscriber', () => {
       expect(watcher.stats()).toMatchObject({ subscribers: 1000, watchedAssets: 100 });
 
       for (const tick of await ticks.next(4)) {
-        expect(tick.calls.GetAsset + tick.calls.ListAssets).toBeLessThanOrEqual(perInterval);
+        expect(tick.calls.asset + tick.calls.list).toBeLessThanOrEqual(perInterval);
       }
       if (batch) expect(upstream.count('getAsset')).toBe(100);
 
@@ -495,6 +498,7 @@ describe('status watcher: several instances on one broker', () => {
       const ticks = new TickLog();
       const watcher = createStatusWatcher({
         upstream,
+        source: arkStatusSource,
         broker,
         batch: false,
         intervalMs: 20,
@@ -525,6 +529,59 @@ describe('status watcher: several instances on one broker', () => {
         ['PROCESSING', 'ACTIVE'],
       ]);
     }
+    await broker.close();
+  });
+
+  it('tells every instance’s group subscribers about an asset a sweep finds watched directly', async () => {
+    const { sim } = controlledSimulator();
+    const broker = createMemoryBroker();
+    /** Lists without `hidden`, as if it had been added after the lists were read. */
+    class HidingUpstream extends CountingUpstream {
+      hidden: string | null = null;
+      override async listAssets(opts: CallOptions, query: AssetQuery) {
+        const page = await super.listAssets(opts, query);
+        return { ...page, items: page.items.filter((asset) => asset.id !== this.hidden) };
+      }
+    }
+    const make = (upstream: CountingUpstream) => {
+      const watcher = createStatusWatcher({
+        upstream,
+        source: arkStatusSource,
+        broker,
+        intervalMs: 20,
+        maxIntervalMs: 80,
+      });
+      stoppers.push(() => watcher.stop());
+      return watcher;
+    };
+    const oneUpstream = new HidingUpstream(sim);
+    const one = make(oneUpstream);
+    const two = make(new CountingUpstream(sim));
+    const {
+      groupIds: [groupId],
+    } = await seedAssets(sim, KEY_A, 1, 1);
+    const oneGroup = new EventLog(await one.watch({ credential: KEY_A, groupId }));
+    await waitFor(() => one.stats().heldLeases === 2, 'instance one to hold the leases');
+    const twoGroup = new EventLog(await two.watch({ credential: KEY_A, groupId }));
+
+    // An asset added behind the watchers' backs, watched directly on instance one before its
+    // group sweep can see it.
+    const { id } = await sim.createAsset(
+      { credential: KEY_A },
+      { groupId: groupId!, url: 'https://example.com/face.jpg', type: 'IMAGE' },
+    );
+    oneUpstream.hidden = id;
+    const direct = new EventLog(await one.watch({ credential: KEY_A, assetIds: [id] }));
+    await direct.until((events) => events.length === 1, 'the first event');
+    oneUpstream.hidden = null;
+
+    // Instance one's sweep finds it; instance two polls nothing and learns it from the bus.
+    await twoGroup.until(() => twoGroup.statuses(id).length > 0, 'instance two to learn it');
+    await oneGroup.until(() => oneGroup.statuses(id).length > 0, 'instance one to learn it');
+    expect(twoGroup.statuses(id)).toEqual([[null, 'PROCESSING']]);
+    expect(oneGroup.statuses(id)).toEqual([[null, 'PROCESSING']]);
+    expect(direct.statuses(id)).toEqual([[null, 'PROCESSING']]);
+    expect(two.stats().heldLeases).toBe(0);
     await broker.close();
   });
 });

@@ -14,9 +14,12 @@ import {
   createArkClient,
   type ArkClient,
   type ArkClientOptions,
-} from '../../src/upstream/client.js';
+} from '../../src/upstream/ark/client.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
-import { DEFAULT_RATE_LIMITS, type UpstreamAction } from '../../src/upstream/policy.js';
+import {
+  DEFAULT_RATE_LIMITS,
+  type ArkAction as UpstreamAction,
+} from '../../src/upstream/ark/actions.js';
 import { freePort } from '../helpers/prism.js';
 
 const KEY = 'sk-fault-test-SECRET-9f8e7d6c5b4a';

@@ -5,13 +5,13 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamError } from '../../src/upstream/errors.js';
+import { mapHttpError } from '../../src/upstream/ark/envelope.js';
 import {
   badResponse,
-  mapHttpError,
   mapTransportError,
   parseRetryAfter,
   redact,
-} from '../../src/upstream/map-error.js';
+} from '../../src/upstream/http/transport-errors.js';
 
 function envelope(code?: string, message?: string) {
   return {

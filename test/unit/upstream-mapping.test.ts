@@ -11,7 +11,7 @@ import {
   toPage,
   toVerificationResult,
   unescapeLink,
-} from '../../src/upstream/mapping.js';
+} from '../../src/upstream/ark/mapping.js';
 
 describe('toDate', () => {
   it('reads ISO strings, Unix seconds and (large) milliseconds', () => {

@@ -6,12 +6,11 @@ import { describe, expect, it } from 'vitest';
 import {
   ACTIONS,
   DEFAULT_RATE_LIMITS,
-  Pacer,
   RETRY_RULES,
-  backoffDelay,
-  retryDelay,
-  type UpstreamAction,
-} from '../../src/upstream/policy.js';
+  type ArkAction as UpstreamAction,
+} from '../../src/upstream/ark/actions.js';
+import { Pacer } from '../../src/upstream/http/pacer.js';
+import { backoffDelay, retryDelay } from '../../src/upstream/http/retry.js';
 
 describe('the policy tables', () => {
   it('reads are ② ③ ⑦ ⑧; creates ① ⑥ ⑪; updates ④ ⑨; deletes ⑤ ⑩; ⑫ is an exchange', () => {
@@ -28,9 +27,9 @@ describe('the policy tables', () => {
 
   it('creates never retry after the request may have arrived; ⑫ never retries a 4xx', () => {
     expect(RETRY_RULES.create).toMatchObject({ retryAfterSend: false, retryBeforeSend: true });
-    expect(RETRY_RULES.create.retryStatuses).toEqual([429]);
-    expect(RETRY_RULES.exchange).toMatchObject({ retryAfterSend: false, retryStatuses: [] });
-    expect(RETRY_RULES.read.retryStatuses).toEqual([429, 502, 503, 504]);
+    expect(RETRY_RULES.create.retryAnswers).toEqual(['throttled']);
+    expect(RETRY_RULES.exchange).toMatchObject({ retryAfterSend: false, retryAnswers: [] });
+    expect(RETRY_RULES.read.retryAnswers).toEqual(['throttled', 'gateway', 'overloaded']);
     expect(RETRY_RULES.delete.notFoundAfterUnknownIsDone).toBe(true);
   });
 

@@ -9,7 +9,7 @@ import {
   type VerificationService,
   type VerificationServiceOptions,
   type VerificationUpdate,
-} from '../../src/status/verification.js';
+} from '../../src/verification/index.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import type { CallOptions, Upstream } from '../../src/upstream/port.js';
 import { waitFor } from '../helpers/status-harness.js';

@@ -12,7 +12,7 @@ import type {
   Group,
   Page,
   VerificationResult,
-} from './port.js';
+} from '../port.js';
 import type { components } from './wire.js';
 
 export type Wire = components['schemas'];
@@ -20,38 +20,36 @@ export type Wire = components['schemas'];
 type WireTime = Wire['Timestamp'] | number;
 type Tolerant<T> = { [K in keyof T]: K extends `${string}Time` ? WireTime | undefined : T[K] };
 
-const KIND_FROM_WIRE: Record<Wire['GroupType'], AvatarKind> = {
-  AIGC: 'VIRTUAL',
-  LivenessFace: 'REAL',
-};
-const KIND_TO_WIRE: Record<AvatarKind, Wire['GroupType']> = {
+/** One enum, both ways: each domain value beside its wire spelling, and the inverse. */
+export interface TwoWay<D extends string, W extends string> {
+  toWire: Readonly<Record<D, W>>;
+  fromWire: Readonly<Record<W, D>>;
+}
+
+function twoWay<D extends string, W extends string>(toWire: Record<D, W>): TwoWay<D, W> {
+  const pairs = Object.entries(toWire) as [D, W][];
+  return { toWire, fromWire: Object.fromEntries(pairs.map(([d, w]) => [w, d])) as Record<W, D> };
+}
+
+/** The wire enums, also served by the simulator's Ark face. */
+export const KINDS = twoWay<AvatarKind, Wire['GroupType']>({
   VIRTUAL: 'AIGC',
   REAL: 'LivenessFace',
-};
-const TYPE_FROM_WIRE: Record<Wire['AssetType'], AssetType> = {
-  Image: 'IMAGE',
-  Video: 'VIDEO',
-  Audio: 'AUDIO',
-};
-const TYPE_TO_WIRE: Record<AssetType, Wire['AssetType']> = {
+});
+export const ASSET_TYPES = twoWay<AssetType, Wire['AssetType']>({
   IMAGE: 'Image',
   VIDEO: 'Video',
   AUDIO: 'Audio',
-};
-const STATUS_FROM_WIRE: Record<Wire['AssetStatus'], AssetStatus> = {
-  Processing: 'PROCESSING',
-  Active: 'ACTIVE',
-  Failed: 'FAILED',
-};
-const STATUS_TO_WIRE: Record<AssetStatus, Wire['AssetStatus']> = {
+});
+export const STATUSES = twoWay<AssetStatus, Wire['AssetStatus']>({
   PROCESSING: 'Processing',
   ACTIVE: 'Active',
   FAILED: 'Failed',
-};
+});
 
-export const kindToWire = (kind: AvatarKind): Wire['GroupType'] => KIND_TO_WIRE[kind];
-export const typeToWire = (type: AssetType): Wire['AssetType'] => TYPE_TO_WIRE[type];
-export const statusToWire = (status: AssetStatus): Wire['AssetStatus'] => STATUS_TO_WIRE[status];
+export const kindToWire = (kind: AvatarKind): Wire['GroupType'] => KINDS.toWire[kind];
+export const typeToWire = (type: AssetType): Wire['AssetType'] => ASSET_TYPES.toWire[type];
+export const statusToWire = (status: AssetStatus): Wire['AssetStatus'] => STATUSES.toWire[status];
 
 /** ISO 8601 strings, or Unix seconds (milliseconds, if the number is too large for seconds). */
 export function toDate(value: WireTime | undefined): Date | null {
@@ -72,7 +70,7 @@ export function toGroup(wire: Tolerant<Wire['Group']>, fallbacks: GroupFallbacks
     name: wire.Name ?? null,
     description: wire.Description ?? null,
     // `GroupType` is optional in the contract; without it the only kind ① can create is assumed.
-    kind: wire.GroupType ? KIND_FROM_WIRE[wire.GroupType] : (fallbacks.kind ?? 'VIRTUAL'),
+    kind: wire.GroupType ? KINDS.fromWire[wire.GroupType] : (fallbacks.kind ?? 'VIRTUAL'),
     createdAt: toDate(wire.CreateTime),
     updatedAt: toDate(wire.UpdateTime),
   };
@@ -84,12 +82,12 @@ export interface AssetFallbacks {
 }
 
 export function toAsset(wire: Tolerant<Wire['Asset']>, fallbacks: AssetFallbacks = {}): Asset {
-  const status = STATUS_FROM_WIRE[wire.Status];
+  const status = STATUSES.fromWire[wire.Status];
   return {
     id: wire.Id,
     groupId: wire.GroupId ?? fallbacks.groupId ?? '',
     name: wire.Name ?? null,
-    type: wire.AssetType ? TYPE_FROM_WIRE[wire.AssetType] : guessType(wire.URL),
+    type: wire.AssetType ? ASSET_TYPES.fromWire[wire.AssetType] : guessType(wire.URL),
     status,
     failure:
       status === 'FAILED'

@@ -1,7 +1,9 @@
 /**
- * The Ark-style client: the `Upstream` port over the twelve REST interfaces of
- * `mocks/openapi.yaml`, on undici. Requests and results are typed by the generated `wire.d.ts`,
- * so a contract change shows up here as a type error; results are also checked at run time.
+ * The Ark client: the `Upstream` port over the twelve REST interfaces of `mocks/openapi.yaml`.
+ * Each method builds its Ark body and maps the result (`mapping.ts`); the call itself goes
+ * through the dialect-free engine (`../http/transport.ts`) with Ark's dialect (`dialect.ts`) and
+ * tables (`actions.ts`). Requests and results are typed by the generated `wire.d.ts`, so a
+ * contract change shows up here as a type error; results are also checked at run time.
  *
  * ```ts
  * const upstream = createArkClient({ baseUrl: config.upstreamUrl });
@@ -9,9 +11,21 @@
  * await upstream.close();
  * ```
  */
-import type { Dispatcher } from 'undici';
+import type { CallRequest } from '../http/dialect.js';
+import { createTransport, type HttpOptions } from '../http/options.js';
+import type { RateLimit } from '../http/pacer.js';
+import { withOverrides, type CallKind, type RetryRule } from '../http/retry.js';
+import { badResponse } from '../http/transport-errors.js';
+import type { CallOptions, Upstream } from '../port.js';
+import {
+  ACTIONS,
+  DEFAULT_RATE_LIMITS,
+  RETRY_RULES,
+  type ArkAction,
+  type PortMethod,
+} from './actions.js';
 import { loadContract, type OperationId } from './contract.js';
-import { badResponse } from './map-error.js';
+import { createArkDialect } from './dialect.js';
 import {
   kindToWire,
   statusToWire,
@@ -23,135 +37,36 @@ import {
   unescapeLink,
   type Wire,
 } from './mapping.js';
-import {
-  ACTIONS,
-  DEFAULT_BACKOFF,
-  DEFAULT_RATE_LIMITS,
-  RETRY_RULES,
-  type Backoff,
-  type CallKind,
-  type PortMethod,
-  type RateLimit,
-  type RetryRule,
-  type UpstreamAction,
-} from './policy.js';
-import type { CallOptions, Upstream } from './port.js';
-import {
-  defaultSleep,
-  Transport,
-  type CallRequest,
-  type UpstreamLogger,
-  type UpstreamMetrics,
-} from './transport.js';
+import { DEFAULT_MODEL } from './models.js';
 import type { operations } from './wire.js';
 
-export type { UpstreamLogger } from './transport.js';
+export type { HttpOptions } from '../http/options.js';
+export type { UpstreamLogger, UpstreamMetrics } from '../http/transport.js';
 
-export interface ArkClientOptions {
-  /**
-   * Base URL of the upstream gateway, e.g. `https://gateway.example.com`; a path prefix is kept.
-   * Must not carry credentials or a query string (the key goes in `CallOptions.credential`).
-   */
-  baseUrl: string;
+/** Ark's options; the engine's (`baseUrl`, deadlines, pool, clock, logging) are `HttpOptions`. */
+export interface ArkClientOptions extends HttpOptions {
   /**
    * The `model` routing field when a call does not name one.
    * @default 'doubao-seedance-2-0-260128'
    */
   defaultModel?: string;
   /**
-   * Overall deadline of one call in ms, pacing waits and retries included. The caller's
-   * `signal` can end it earlier.
-   * @default 15000
-   */
-  timeoutMs?: number;
-  /**
-   * Time to establish a TCP/TLS connection, in ms.
-   * @default 3000
-   */
-  connectTimeoutMs?: number;
-  /**
-   * Time from sending to the complete response headers, in ms. undici checks it with a coarse
-   * timer (about 1 s resolution); `timeoutMs` is the precise bound.
-   * @default 10000
-   */
-  headersTimeoutMs?: number;
-  /**
-   * Longest silence between two body chunks, in ms (same coarse timer as `headersTimeoutMs`).
-   * @default 10000
-   */
-  bodyTimeoutMs?: number;
-  /**
-   * Larger response bodies are cut off and reported as `UPSTREAM_BAD_RESPONSE`.
-   * @default 1048576 (1 MiB; a page of 100 assets is about 60 KiB)
-   */
-  maxResponseBytes?: number;
-  /**
-   * Keep-alive connections to the upstream origin: bounds concurrent calls; more calls queue
-   * (within their deadline). Ignored with `dispatcher`.
-   * @default 16
-   */
-  connections?: number;
-  /**
-   * How long an idle keep-alive connection is kept, in ms. Ignored with `dispatcher`.
-   * @default 4000
-   */
-  keepAliveTimeoutMs?: number;
-  /**
-   * Send through this undici dispatcher instead of the client's own `Pool` (tests add
-   * interceptors this way). `close()` does not close it; its creator does.
-   * @default undefined (a Pool per origin, owned by the client)
-   */
-  dispatcher?: Dispatcher;
-  /**
    * Client-side pacing per (credential, action), overriding `DEFAULT_RATE_LIMITS`; `null` turns
    * pacing off for an action. Set `CreateAsset` to your plan (3, 120 or 300 per minute).
    * @default DEFAULT_RATE_LIMITS (the documented per-account limits)
    */
-  rateLimits?: Partial<Record<UpstreamAction, RateLimit | null>>;
+  rateLimits?: Partial<Record<ArkAction, RateLimit | null>>;
   /**
    * Overrides of the retry rules per kind of call, e.g. `{ read: { maxAttempts: 1 } }`.
    * @default RETRY_RULES
    */
   retry?: Partial<Record<CallKind, Partial<RetryRule>>>;
   /**
-   * Exponential backoff between attempts (jittered; never shorter than `Retry-After`).
-   * @default { baseMs: 100, maxMs: 2000 }
-   */
-  backoff?: Partial<Backoff>;
-  /**
-   * The clock, in ms; used for deadlines, pacing and `Retry-After` dates.
-   * @default Date.now
-   */
-  now?: () => number;
-  /**
-   * Waits between attempts and for pacing; must reject when `signal` aborts.
-   * @default setTimeout from node:timers/promises
-   */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-  /**
-   * Jitter source in [0, 1).
-   * @default Math.random
-   */
-  random?: () => number;
-  /**
-   * Receives retry and pacing notes (`warn`, `debug`); a pino logger fits.
-   * @default undefined (silent)
-   */
-  logger?: UpstreamLogger;
-  /**
-   * Told of every call's action, outcome (`ok` or the error code) and duration, retries included;
-   * the gateway passes its Prometheus metrics.
-   * @default undefined
-   */
-  metrics?: UpstreamMetrics;
-  /**
    * The contract whose response schemas are enforced at run time.
    * @default mocks/openapi.yaml, resolved from this module
    */
   contractUrl?: URL;
 }
-
-export const DEFAULT_MODEL = 'doubao-seedance-2-0-260128';
 
 export type ArkClient = Upstream & {
   /** Closes the client's own connection pool; calls after it fail. */
@@ -167,40 +82,17 @@ type Success<O extends OperationId> =
   operations[O]['responses'][200]['content']['application/json'];
 
 export function createArkClient(options: ArkClientOptions): ArkClient {
-  const base = new URL(options.baseUrl);
-  if (base.username || base.password || base.search) {
-    // The value is not repeated: it may be the secret.
-    throw new TypeError('createArkClient: baseUrl must not carry credentials or a query string');
-  }
-  const retryRules = { ...RETRY_RULES };
-  for (const [kind, override] of Object.entries(options.retry ?? {}) as [
-    CallKind,
-    Partial<RetryRule>,
-  ][]) {
-    retryRules[kind] = { ...RETRY_RULES[kind], ...override };
-  }
-  const transport = new Transport({
-    origin: base.origin,
-    basePath: base.pathname.replace(/\/+$/, ''),
-    contract: loadContract(options.contractUrl),
-    defaultModel: options.defaultModel ?? DEFAULT_MODEL,
-    timeoutMs: options.timeoutMs ?? 15_000,
-    connectTimeoutMs: options.connectTimeoutMs ?? 3_000,
-    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
-    maxResponseBytes: options.maxResponseBytes ?? 1024 * 1024,
-    connections: options.connections ?? 16,
-    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000,
-    dispatcher: options.dispatcher,
-    rateLimits: { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
-    retryRules,
-    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
-    now: options.now ?? Date.now,
-    sleep: options.sleep ?? defaultSleep,
-    random: options.random ?? Math.random,
-    logger: options.logger,
-    metrics: options.metrics,
-  });
+  const transport = createTransport(
+    createArkDialect({
+      contract: loadContract(options.contractUrl),
+      defaultModel: options.defaultModel ?? DEFAULT_MODEL,
+    }),
+    options,
+    {
+      rateLimits: { ...DEFAULT_RATE_LIMITS, ...options.rateLimits },
+      retryRules: withOverrides(RETRY_RULES, options.retry),
+    },
+  );
 
   /** Typed by the contract: the request body of `method`'s operation, its 200 body back. */
   async function call<M extends PortMethod>(

@@ -4,12 +4,22 @@
  * transport hands over the outcome of `authenticate` (`src/security/access.ts`) only.
  */
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
-import { UnauthenticatedError } from './errors/gateway-error.js';
+import type { Config } from '../config/index.js';
+import { UnauthenticatedError } from '../errors/gateway-error.js';
 import { createLoaders, type Loaders } from './loaders.js';
-import type { AccessResult } from './security/access.js';
-import type { LiveServices } from './subscriptions/live.js';
-import type { CallOptions, Upstream } from './upstream/port.js';
+import type { AccessResult } from '../security/access.js';
+import type { StatusWatcher } from '../status/index.js';
+import type { VerificationService } from '../verification/index.js';
+import type { CallOptions, Upstream } from '../upstream/port.js';
+
+/**
+ * The live services resolvers need: subscribe, and keep `addAssets` and ⑫ consistent with
+ * subscribers. `subscriptions/live.ts` implements it.
+ */
+export interface LiveServices {
+  readonly watcher: StatusWatcher;
+  readonly verifications: VerificationService;
+}
 
 export interface GatewayContext {
   readonly upstream: Upstream;

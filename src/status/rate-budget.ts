@@ -1,20 +1,9 @@
 /**
  * A token bucket per upstream action, for one credential. Each bucket holds at most one
- * second of calls (at least one call) and refills continuously; an upstream `RATE_LIMITED` answer pauses the action
- * until its `Retry-After`.
+ * second of calls (at least one call) and refills continuously; an upstream `RATE_LIMITED`
+ * answer pauses the action until its `Retry-After`. The actions and their rates are the
+ * caller's (for the watcher, its `StatusSource`'s).
  */
-
-export type BudgetAction = 'GetAsset' | 'ListAssets' | 'GetAssetGroup';
-
-/** Calls per second per credential and action. */
-export type RateLimits = Readonly<Record<BudgetAction, number>>;
-
-/** The upstream's documented limits (`x-rate-limit-qps` in mocks/openapi.yaml). */
-export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
-  GetAsset: 100,
-  ListAssets: 10,
-  GetAssetGroup: 10,
-});
 
 interface Bucket {
   tokens: number;
@@ -22,7 +11,7 @@ interface Bucket {
   pausedUntil: number;
 }
 
-export class RateBudget<A extends string = BudgetAction> {
+export class RateBudget<A extends string = string> {
   private readonly buckets = new Map<A, Bucket>();
 
   constructor(

@@ -1,49 +1,14 @@
 /**
- * The one place where upstream failures become `UpstreamError`s: HTTP status, the envelope's
- * `ResponseMetadata.Error.Code`, undici error codes, deadlines and cancellations. Nothing else
- * in the gateway inspects status numbers or undici codes.
+ * Failures without a usable answer become `UpstreamError`s here, whatever the dialect: undici
+ * and socket codes, deadlines, cancellations, the size cap, and bodies that break the contract.
+ * Answers that are errors are the dialect's to map (Ark: `ark/envelope.ts`). Nothing else in the
+ * gateway inspects undici codes.
  *
- * Secrets: messages are built from our own words plus the upstream's `Error.Message`; anything
+ * Secrets: messages are built from our own words plus the upstream's own error message; anything
  * that came from elsewhere (an undici message, an abort reason) goes through `redact` first, and
  * the original error object is never attached as `cause` (it could hold headers or the URL).
  */
-import { UpstreamError, type UpstreamErrorCode } from './errors.js';
-import type { UpstreamAction } from './policy.js';
-
-/** Upstream codes that decide on their own, whatever the status. */
-export const CODE_OVERRIDES: Readonly<Record<string, UpstreamErrorCode>> = {
-  'InvalidParameter.BytedTokenExpired': 'VERIFICATION_EXPIRED',
-  'InvalidParameter.BytedTokenUsed': 'VERIFICATION_USED',
-  'InvalidParameter.VerificationFailed': 'VERIFICATION_FAILED',
-  // The gateway failed to sign its own call to Volcengine (its AK/SK, not the caller's key):
-  // the caller can do nothing about it (upstream-api.md §3.2).
-  SignatureDoesNotMatch: 'UPSTREAM_UNAVAILABLE',
-  InvalidAccessKeyId: 'UPSTREAM_UNAVAILABLE',
-};
-
-/** HTTP statuses. Other 4xx are `BAD_REQUEST`, other 5xx `UPSTREAM_UNAVAILABLE`. */
-export const STATUS_CODES: Readonly<Record<number, UpstreamErrorCode>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  408: 'UPSTREAM_TIMEOUT',
-  429: 'RATE_LIMITED',
-  500: 'UPSTREAM_UNAVAILABLE',
-  502: 'UPSTREAM_UNAVAILABLE',
-  503: 'UPSTREAM_UNAVAILABLE',
-  504: 'UPSTREAM_TIMEOUT',
-};
-
-/** For an `Error` inside a 2xx envelope (no status to go by): the code's family decides. */
-export const CODE_FAMILIES: ReadonlyArray<readonly [RegExp, UpstreamErrorCode]> = [
-  [/^NotFound(\.|$)/, 'NOT_FOUND'],
-  [/^(InvalidParameter|MissingParameter)(\.|$)/, 'BAD_REQUEST'],
-  [/^(AccessDenied|SubscriptionRequired)(\.|$)/, 'FORBIDDEN'],
-  [/^(Unauthorized|Unauthenticated)(\.|$)/, 'UNAUTHENTICATED'],
-  [/^(Throttling|RateLimitExceeded)(\.|$)/, 'RATE_LIMITED'],
-  [/^(InternalError|ServiceUnavailable)(\.|$)/, 'UPSTREAM_UNAVAILABLE'],
-];
+import { UpstreamError, type UpstreamErrorCode } from '../errors.js';
 
 /** undici and socket error codes. */
 export const TRANSPORT_CODES: Readonly<Record<string, UpstreamErrorCode>> = {
@@ -89,73 +54,6 @@ export function isConnectionLost(code: string | undefined): boolean {
   return code !== undefined && CONNECTION_LOST.has(code);
 }
 
-export interface HttpFailure {
-  action: UpstreamAction;
-  status: number;
-  /** The parsed body, if it was JSON. */
-  body: unknown;
-  /** `Retry-After` in seconds, already parsed. */
-  retryAfter?: number;
-  /** Strings that must not appear in the error (the credential), if the upstream echoes them. */
-  secrets?: readonly string[];
-}
-
-/** Maps an answer that is an error: a non-2xx status, or a 2xx envelope carrying `Error`. */
-export function mapHttpError(failure: HttpFailure): UpstreamError {
-  const { action, status, retryAfter } = failure;
-  const envelope = readEnvelope(failure.body);
-  const upstreamCode = envelope.code;
-  const ok = status >= 200 && status < 300;
-  const code: UpstreamErrorCode =
-    (upstreamCode !== undefined ? CODE_OVERRIDES[upstreamCode] : undefined) ??
-    (ok ? familyOf(upstreamCode) : byStatus(status));
-  const message =
-    envelope.message !== undefined && envelope.message !== ''
-      ? redact(envelope.message, failure.secrets)
-      : `${action} failed with HTTP ${status}${upstreamCode ? ` (${upstreamCode})` : ''}.`;
-  return new UpstreamError(code, message, {
-    action,
-    status,
-    upstreamCode,
-    requestId: envelope.requestId,
-    retryAfter,
-  });
-}
-
-function byStatus(status: number): UpstreamErrorCode {
-  const exact = STATUS_CODES[status];
-  if (exact) return exact;
-  if (status >= 400 && status < 500) return 'BAD_REQUEST';
-  if (status >= 500) return 'UPSTREAM_UNAVAILABLE';
-  return 'UPSTREAM_BAD_RESPONSE';
-}
-
-function familyOf(upstreamCode: string | undefined): UpstreamErrorCode {
-  if (upstreamCode !== undefined) {
-    for (const [pattern, code] of CODE_FAMILIES) if (pattern.test(upstreamCode)) return code;
-  }
-  return 'UPSTREAM_BAD_RESPONSE';
-}
-
-/**
- * Reads `ResponseMetadata` leniently: error bodies are not validated (the gateway's own errors
- * may use another envelope), but what can be read is kept.
- */
-export function readEnvelope(body: unknown): {
-  requestId?: string;
-  code?: string;
-  message?: string;
-} {
-  const meta = isRecord(body) ? body.ResponseMetadata : undefined;
-  if (!isRecord(meta)) return {};
-  const error = isRecord(meta.Error) ? meta.Error : undefined;
-  return {
-    requestId: typeof meta.RequestId === 'string' ? meta.RequestId : undefined,
-    code: typeof error?.Code === 'string' ? error.Code : undefined,
-    message: typeof error?.Message === 'string' ? error.Message : undefined,
-  };
-}
-
 /** Why a call stopped without an answer, when it was our decision rather than the network's. */
 export type StopReason =
   | { kind: 'deadline'; timeoutMs: number }
@@ -163,7 +61,7 @@ export type StopReason =
   | { kind: 'too-large'; limit: number };
 
 export interface TransportFailure {
-  action: UpstreamAction;
+  action: string;
   error: unknown;
   /** Set when the call was stopped by the deadline, the caller, or the size cap. */
   stop?: StopReason;
@@ -205,7 +103,7 @@ export function mapTransportError(failure: TransportFailure): UpstreamError {
 
 /** A body that parsed but broke the contract, or did not parse at all. */
 export function badResponse(
-  action: UpstreamAction,
+  action: string,
   problem: string,
   details: { status?: number; requestId?: string } = {},
 ): UpstreamError {
@@ -264,6 +162,22 @@ export function redact(text: string, secrets: readonly string[] = []): string {
     .replace(/(bearer\s+)[^\s,;]+/gi, '$1…');
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** The same error, marked as possibly carried out (a create or exchange that may have arrived). */
+export function withOutcomeUnknown(error: UpstreamError): UpstreamError {
+  return new UpstreamError(
+    error.code,
+    `${error.message} The upstream may have carried it out: check before repeating it.`,
+    {
+      action: error.action,
+      status: error.status,
+      upstreamCode: error.upstreamCode,
+      requestId: error.requestId,
+      retryAfter: error.retryAfter,
+      outcomeUnknown: true,
+    },
+  );
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }

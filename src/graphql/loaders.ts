@@ -4,9 +4,9 @@
  * cache for its lifetime only.
  */
 import DataLoader from 'dataloader';
-import { isUpstreamError } from './upstream/errors.js';
-import type { Asset, AssetStatus, CallOptions, Group, Page, Upstream } from './upstream/port.js';
-import { chunk, mapLimit } from './util/map-limit.js';
+import { isUpstreamError } from '../upstream/errors.js';
+import type { Asset, AssetStatus, CallOptions, Group, Page, Upstream } from '../upstream/port.js';
+import { chunk, mapLimit } from '../util/map-limit.js';
 
 /** Upstream's largest page and largest id filter. */
 export const UPSTREAM_BATCH = 100;

@@ -1,35 +1,32 @@
 /**
- * One upstream call over undici: deadline, pacing, attempts, a size-capped body, the runtime
- * contract check, and the error mapping. The decisions (what to retry, how long to wait) come
- * from `policy.ts`; the mapping from `map-error.ts`. `client.ts` only builds requests and maps
- * results.
+ * The dialect-free HTTP engine: one upstream call over undici with a deadline, pacing, bounded
+ * attempts and a size-capped body. Each attempt goes: build the request (the dialect), send it,
+ * classify the answer (the dialect), decide (`retry.ts`). Vendor facts (paths, envelopes, error
+ * tables, contract checks) arrive through the `Dialect` object; nothing here names a vendor or
+ * inspects a status number.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
-import type { Contract, ContractOperation } from './contract.js';
-import { UpstreamError } from './errors.js';
+import { UpstreamError } from '../errors.js';
+import type { CallOptions } from '../port.js';
+import type { CallRequest, Dialect, HttpAnswer, HttpRequest } from './dialect.js';
+import { Pacer, type RateLimit } from './pacer.js';
 import {
-  badResponse,
-  codeOf,
-  isConnectPhase,
-  isConnectionLost,
-  mapHttpError,
-  mapTransportError,
-  parseRetryAfter,
-  readEnvelope,
-  type StopReason,
-} from './map-error.js';
-import {
-  ACTIONS,
-  Pacer,
+  decide,
+  isOutcomeUnknown,
   retryDelay,
   type Backoff,
-  type PortMethod,
-  type RateLimit,
-  type RetryRule,
   type CallKind,
-  type UpstreamAction,
-} from './policy.js';
+  type Failure,
+  type RetryRule,
+} from './retry.js';
+import {
+  codeOf,
+  mapTransportError,
+  parseRetryAfter,
+  withOutcomeUnknown,
+  type StopReason,
+} from './transport-errors.js';
 
 /** Where call durations and outcomes go; `src/observability/metrics.ts` implements it. */
 export interface UpstreamMetrics {
@@ -43,11 +40,12 @@ export interface UpstreamLogger {
   debug(fields: object, message: string): void;
 }
 
-export interface TransportSettings {
+export interface TransportSettings<M extends string> {
+  /** The vendor: what each method calls, how to build its request and read its answer. */
+  dialect: Dialect<M>;
   origin: string;
+  /** A path prefix of the base URL, without a trailing slash (may be empty). */
   basePath: string;
-  contract: Contract;
-  defaultModel: string;
   timeoutMs: number;
   connectTimeoutMs: number;
   headersTimeoutMs: number;
@@ -56,7 +54,8 @@ export interface TransportSettings {
   connections: number;
   keepAliveTimeoutMs: number;
   dispatcher?: Dispatcher;
-  rateLimits: Readonly<Record<UpstreamAction, RateLimit | null>>;
+  /** Per action name (`DialectAction.action`); `null` or absent: not paced. */
+  rateLimits: Readonly<Record<string, RateLimit | null | undefined>>;
   retryRules: Readonly<Record<CallKind, RetryRule>>;
   backoff: Backoff;
   now: () => number;
@@ -67,28 +66,17 @@ export interface TransportSettings {
   metrics?: UpstreamMetrics;
 }
 
-export interface CallRequest {
-  /** The `{id}` path parameter. */
-  id?: string;
-  /** The JSON body without `model` (added here) for POST/PATCH. */
-  body?: object;
-}
-
-export interface CallContext {
-  credential: string;
-  model?: string;
-  signal?: AbortSignal;
-  requestId?: string;
-}
-
-export const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+/**
+ * The engine's wait: resolves after `ms`, and rejects as soon as `signal` aborts (so a deadline
+ * or a caller's cancel ends a retry wait at once).
+ */
+export const sleepUnlessAborted = (ms: number, signal: AbortSignal): Promise<void> =>
   sleepFor(ms, undefined, { signal });
 
-type Outcome =
-  | { type: 'ok'; body: unknown }
-  | { type: 'http'; status: number; body: unknown; retryAfter?: number }
-  | { type: 'bad'; error: UpstreamError }
-  | { type: 'transport'; error: unknown; sent: boolean; stop?: StopReason };
+/** What one attempt brought back: an answer, or a failure without one. */
+type Attempt =
+  | { type: 'answer'; answer: HttpAnswer }
+  | { type: 'lost'; error: unknown; sent: boolean; stop?: StopReason };
 
 class TooLarge extends Error {}
 
@@ -149,12 +137,12 @@ function markSent(state: { sent: boolean }): Dispatcher.DispatcherComposeInterce
     });
 }
 
-export class Transport {
+export class Transport<M extends string> {
   private readonly dispatcher: Dispatcher;
   private readonly owned: Pool | undefined;
   private readonly pacer: Pacer;
 
-  constructor(private readonly settings: TransportSettings) {
+  constructor(private readonly settings: TransportSettings<M>) {
     if (settings.dispatcher) {
       this.dispatcher = settings.dispatcher;
     } else {
@@ -169,8 +157,6 @@ export class Transport {
       this.dispatcher = this.owned;
     }
     this.pacer = new Pacer({ limits: settings.rateLimits, now: settings.now });
-    // Fail at start-up, not on the first call, if the contract lacks an operation.
-    for (const { operationId } of Object.values(ACTIONS)) settings.contract.operation(operationId);
   }
 
   /** Closes the client's own pool (an injected dispatcher belongs to its creator). */
@@ -179,16 +165,20 @@ export class Transport {
   }
 
   /**
-   * Calls one operation with the policy of `method`; resolves with the validated 2xx body, or
-   * `null` when a delete turned out to be done already (its caller ignores the body). Rejects
-   * with `UpstreamError` only.
+   * Calls one method of the dialect under its retry rule; resolves with the classified success
+   * body, or `null` when a delete turned out to be done already (its caller ignores the body).
+   * Rejects with `UpstreamError` only.
    */
-  async call(method: PortMethod, context: CallContext, request: CallRequest): Promise<unknown> {
+  async call(method: M, context: CallOptions, request: CallRequest): Promise<unknown> {
     const { metrics, now } = this.settings;
     if (!metrics) return this.run(method, context, request);
     const started = now();
     const observe = (outcome: string) =>
-      metrics.observe(ACTIONS[method].action, outcome, (now() - started) / 1000);
+      metrics.observe(
+        this.settings.dialect.actions[method].action,
+        outcome,
+        (now() - started) / 1000,
+      );
     try {
       const body = await this.run(method, context, request);
       observe('ok');
@@ -199,31 +189,26 @@ export class Transport {
     }
   }
 
-  private async run(
-    method: PortMethod,
-    context: CallContext,
-    request: CallRequest,
-  ): Promise<unknown> {
-    const { action, kind, operationId } = ACTIONS[method];
+  /** Attempt, classify, decide; until an answer, a verdict, or the deadline. */
+  private async run(method: M, context: CallOptions, request: CallRequest): Promise<unknown> {
+    const { dialect, now, sleep, logger } = this.settings;
+    const { action, kind } = dialect.actions[method];
     const rule = this.settings.retryRules[kind];
-    const op = this.settings.contract.operation(operationId);
-    const notRepeatable = kind === 'create' || kind === 'exchange';
     if (!context.credential) {
       throw new UpstreamError('UNAUTHENTICATED', `${action} needs an upstream credential.`, {
         action,
       });
     }
     const secrets = [context.credential];
-    const { now, sleep, logger } = this.settings;
     const deadline = new Deadline(this.settings.timeoutMs, now(), context.signal);
-    // An earlier attempt may have reached the upstream.
+    // This or an earlier attempt may have reached the upstream.
     let mayHaveArrived = false;
     const stopped = (stop: StopReason, error?: unknown) =>
       mapTransportError({
         action,
         error,
         stop,
-        outcomeUnknown: mayHaveArrived && notRepeatable,
+        outcomeUnknown: isOutcomeUnknown(rule, kind, undefined, mayHaveArrived),
         secrets,
       });
     const wait = async (ms: number) => {
@@ -239,87 +224,51 @@ export class Transport {
       if (deadline.stopped) throw stopped(deadline.stopped);
       for (let attempt = 1; ; attempt++) {
         await this.pace(action, context.credential, deadline, wait);
-        const outcome = await this.attempt(action, op, context, request, deadline);
-        const last = attempt >= rule.maxAttempts;
+        const outcome = await this.attempt(
+          dialect.buildRequest(method, context, request),
+          context,
+          deadline,
+        );
 
-        if (outcome.type === 'ok') return outcome.body;
-
-        if (outcome.type === 'bad') {
-          // A create that answered 2xx with an unreadable body probably happened.
-          if (notRepeatable && outcome.error.status !== undefined) {
-            throw withOutcomeUnknown(outcome.error);
-          }
-          throw outcome.error;
+        let failure: Failure;
+        if (outcome.type === 'answer') {
+          const classified = dialect.classify(method, outcome.answer, secrets);
+          if (classified.ok) return classified.body;
+          failure = { type: 'answer', error: classified.error, answer: classified.answer };
+        } else {
+          if (outcome.sent) mayHaveArrived = true;
+          if (outcome.stop) throw stopped(outcome.stop, outcome.error);
+          failure = { type: 'lost', error: outcome.error, sent: outcome.sent };
         }
 
-        if (outcome.type === 'http') {
-          const error = mapHttpError({
-            action,
-            status: outcome.status,
-            body: outcome.body,
-            retryAfter: outcome.retryAfter,
-            secrets,
-          });
-          if (rule.notFoundAfterUnknownIsDone && mayHaveArrived && error.code === 'NOT_FOUND') {
-            logger?.debug({ action, attempt }, 'upstream delete was already done');
-            return null;
-          }
-          if (!last && rule.retryStatuses.includes(outcome.status)) {
-            const retryAfterMs =
-              outcome.retryAfter === undefined ? undefined : outcome.retryAfter * 1000;
-            const delay = retryDelay(
-              attempt,
-              retryAfterMs,
-              this.settings.backoff,
-              this.settings.random,
-            );
-            // Waiting past the deadline helps nobody: fail now, with `retryAfter` for the caller.
-            if (now() + delay <= deadline.at) {
-              logger?.warn(
-                {
-                  action,
-                  attempt,
-                  status: outcome.status,
-                  upstreamCode: error.upstreamCode,
-                  requestId: error.requestId,
-                  delayMs: delay,
-                },
-                'upstream call failed; retrying',
-              );
-              await wait(delay);
-              continue;
-            }
-          }
-          if (notRepeatable && rule.outcomeUnknownStatuses?.includes(outcome.status)) {
-            throw withOutcomeUnknown(error);
-          }
-          throw error;
+        const decision = decide(rule, failure, { attempt, mayHaveArrived });
+        if (decision === 'done') {
+          logger?.debug({ action, attempt }, 'upstream delete was already done');
+          return null;
         }
-
-        // Transport failure.
-        if (outcome.sent) mayHaveArrived = true;
-        if (outcome.stop) throw stopped(outcome.stop, outcome.error);
-        const code = codeOf(outcome.error);
-        const retryable = outcome.sent
-          ? rule.retryAfterSend && isConnectionLost(code)
-          : rule.retryBeforeSend && (isConnectPhase(code) || isConnectionLost(code));
-        if (!last && retryable) {
-          const delay = retryDelay(attempt, undefined, this.settings.backoff, this.settings.random);
+        if (decision === 'retry') {
+          const retryAfter = failure.type === 'answer' ? failure.error.retryAfter : undefined;
+          const delay = retryDelay(
+            attempt,
+            retryAfter === undefined ? undefined : retryAfter * 1000,
+            this.settings.backoff,
+            this.settings.random,
+          );
+          // Waiting past the deadline helps nobody: fail now, with `retryAfter` for the caller.
           if (now() + delay <= deadline.at) {
             logger?.warn(
-              { action, attempt, errorCode: code, sent: outcome.sent, delayMs: delay },
+              { action, attempt, ...logFields(failure), delayMs: delay },
               'upstream call failed; retrying',
             );
             await wait(delay);
             continue;
           }
         }
-        throw mapTransportError({
-          action,
-          error: outcome.error,
-          outcomeUnknown: mayHaveArrived && notRepeatable,
-          secrets,
-        });
+        const outcomeUnknown = isOutcomeUnknown(rule, kind, failure, mayHaveArrived);
+        if (failure.type === 'answer') {
+          throw outcomeUnknown ? withOutcomeUnknown(failure.error) : failure.error;
+        }
+        throw mapTransportError({ action, error: failure.error, outcomeUnknown, secrets });
       }
     } finally {
       deadline.dispose();
@@ -328,7 +277,7 @@ export class Transport {
 
   /** Waits for a slot of the (credential, action) bucket, or fails if it would pass the deadline. */
   private async pace(
-    action: UpstreamAction,
+    action: string,
     credential: string,
     deadline: Deadline,
     wait: (ms: number) => Promise<void>,
@@ -352,97 +301,69 @@ export class Transport {
     }
   }
 
+  /** Sends one request and reads its answer (size-capped, JSON-parsed) or how it was lost. */
   private async attempt(
-    action: UpstreamAction,
-    op: ContractOperation,
-    context: CallContext,
-    request: CallRequest,
+    request: HttpRequest,
+    context: CallOptions,
     deadline: Deadline,
-  ): Promise<Outcome> {
+  ): Promise<Attempt> {
     const { settings } = this;
-    const model = context.model ?? settings.defaultModel;
-    let path = settings.basePath + op.path;
-    if (request.id !== undefined) path = path.replace('{id}', encodeURIComponent(request.id));
-    const hasBody = op.method === 'POST' || op.method === 'PATCH';
-    if (!hasBody) path += `?model=${encodeURIComponent(model)}`;
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: `Bearer ${context.credential}`,
       ...(context.requestId ? { 'x-request-id': context.requestId } : {}),
+      ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
     };
-    let body: string | undefined;
-    if (hasBody) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify({ model, ...request.body });
-    }
 
     const state = { sent: false };
     let response: Dispatcher.ResponseData;
     try {
       response = await this.dispatcher.compose(markSent(state)).request({
         origin: settings.origin,
-        path,
-        method: op.method,
+        path: settings.basePath + request.path,
+        method: request.method,
         headers,
-        body,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: deadline.signal,
         headersTimeout: settings.headersTimeoutMs,
         bodyTimeout: settings.bodyTimeoutMs,
       });
     } catch (error) {
-      return { type: 'transport', error, sent: state.sent, stop: deadline.stopped };
+      return { type: 'lost', error, sent: state.sent, stop: deadline.stopped };
     }
 
-    const status = response.statusCode;
     let raw: Buffer;
     try {
       raw = await readCapped(response, settings.maxResponseBytes);
     } catch (error) {
       if (error instanceof TooLarge) {
         const stop: StopReason = { kind: 'too-large', limit: settings.maxResponseBytes };
-        return { type: 'transport', error, sent: true, stop };
+        return { type: 'lost', error, sent: true, stop };
       }
-      return { type: 'transport', error, sent: true, stop: deadline.stopped };
+      return { type: 'lost', error, sent: true, stop: deadline.stopped };
     }
 
-    const ok = status >= 200 && status < 300;
-    let parsed: unknown;
+    let body: unknown;
+    let json = true;
     try {
-      parsed = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+      body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
     } catch {
-      if (ok)
-        return { type: 'bad', error: badResponse(action, 'the body is not JSON', { status }) };
-      parsed = undefined;
+      json = false;
     }
     const retryAfter = parseRetryAfter(response.headers['retry-after'], settings.now());
-    const envelope = readEnvelope(parsed);
-    if (!ok || envelope.code !== undefined) {
-      return { type: 'http', status, body: parsed, retryAfter };
-    }
-    const problem = op.check(parsed);
-    if (problem !== null) {
-      return {
-        type: 'bad',
-        error: badResponse(action, problem, { status, requestId: envelope.requestId }),
-      };
-    }
-    return { type: 'ok', body: parsed };
+    return { type: 'answer', answer: { status: response.statusCode, body, json, retryAfter } };
   }
 }
 
-function withOutcomeUnknown(error: UpstreamError): UpstreamError {
-  return new UpstreamError(
-    error.code,
-    `${error.message} The upstream may have carried it out: check before repeating it.`,
-    {
-      action: error.action,
-      status: error.status,
-      upstreamCode: error.upstreamCode,
-      requestId: error.requestId,
-      retryAfter: error.retryAfter,
-      outcomeUnknown: true,
-    },
-  );
+/** The fields a retry's log line carries (never a credential or URL). */
+function logFields(failure: Failure): object {
+  return failure.type === 'answer'
+    ? {
+        status: failure.error.status,
+        upstreamCode: failure.error.upstreamCode,
+        requestId: failure.error.requestId,
+      }
+    : { errorCode: codeOf(failure.error), sent: failure.sent };
 }
 
 async function readCapped(response: Dispatcher.ResponseData, limit: number): Promise<Buffer> {

@@ -1,9 +1,10 @@
 /**
- * The simulator's HTTP face: the REST contract of `mocks/openapi.yaml` (the twelve Ark-style
- * interfaces) over a `SimulatorState`, plus the small H5 liveness page that real-person sessions
- * link to. The gateway's real upstream client talks to it exactly as it would to the upstream, so
- * the embedded default exercises the same code path as production; a test runs it behind Prism's
- * validating proxy so its answers cannot drift from the contract.
+ * The simulator's Ark face: the REST contract of `mocks/openapi.yaml` (the twelve Ark
+ * interfaces) over a `SimulatorState`, with the H5 liveness page (`h5-page.ts`) beside it. The
+ * gateway's real Ark client talks to it exactly as it would to the upstream, so the embedded
+ * default exercises the same code path as production; a test runs it behind Prism's validating
+ * proxy so its answers cannot drift from the contract. The wire enums and model names come from
+ * the Ark dialect (`upstream/ark/mapping.ts`, `upstream/ark/models.ts`), never re-declared here.
  *
  * `createSimulatorHandler` returns a plain `node:http` request handler, to mount on any server
  * (the gateway mounts it under `/simulator`); `startSimulator` runs it on a port of its own.
@@ -12,33 +13,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UpstreamError, type UpstreamErrorCode } from '../upstream/errors.js';
-import type {
-  Asset,
-  AssetStatus,
-  AssetType,
-  AvatarKind,
-  CallOptions,
-  Group,
-} from '../upstream/port.js';
+import { ASSET_TYPES, KINDS, STATUSES } from '../upstream/ark/mapping.js';
+import { ARK_MODELS } from '../upstream/ark/models.js';
+import type { Asset, CallOptions, Group } from '../upstream/port.js';
+import { handleH5, sendPreview } from './h5-page.js';
+import { readText } from './read-body.js';
 import type { SimulatorState } from './state.js';
 
-const MODELS = new Set(['doubao-seedance-2-0-260128', 'doubao-seedance-2-0-fast-260128']);
+const MODELS: ReadonlySet<string> = new Set(ARK_MODELS);
+/** Larger request bodies are refused, as `InvalidParameter.Body`. */
 const MAX_BODY_BYTES = 1 << 20;
-
-const KIND_TO_WIRE: Record<AvatarKind, string> = { VIRTUAL: 'AIGC', REAL: 'LivenessFace' };
-const WIRE_TO_KIND: Record<string, AvatarKind> = { AIGC: 'VIRTUAL', LivenessFace: 'REAL' };
-const TYPE_TO_WIRE: Record<AssetType, string> = { IMAGE: 'Image', VIDEO: 'Video', AUDIO: 'Audio' };
-const WIRE_TO_TYPE: Record<string, AssetType> = { Image: 'IMAGE', Video: 'VIDEO', Audio: 'AUDIO' };
-const STATUS_TO_WIRE: Record<AssetStatus, string> = {
-  PROCESSING: 'Processing',
-  ACTIVE: 'Active',
-  FAILED: 'Failed',
-};
-const WIRE_TO_STATUS: Record<string, AssetStatus> = {
-  Processing: 'PROCESSING',
-  Active: 'ACTIVE',
-  Failed: 'FAILED',
-};
 
 /** How each upstream error code answers on the wire, when the state gave no upstream code. */
 const ERROR_WIRE: Record<UpstreamErrorCode, { status: number; code: string }> = {
@@ -98,7 +82,7 @@ const ROUTES: Route[] = [
       const page = await state.listGroups(opts, {
         nameContains: optStr(filter, 'Name'),
         ids: optStrings(filter, 'GroupIds'),
-        kind: optEnum(filter, 'GroupType', WIRE_TO_KIND),
+        kind: optEnum(filter, 'GroupType', KINDS.fromWire),
         ...paging(body),
       });
       return {
@@ -146,7 +130,7 @@ const ROUTES: Route[] = [
     action: 'CreateAsset',
     async run(state, { opts, body }) {
       requireFields(body, ['GroupId', 'URL', 'AssetType']);
-      const type = optEnum(body, 'AssetType', WIRE_TO_TYPE)!;
+      const type = optEnum(body, 'AssetType', ASSET_TYPES.fromWire)!;
       const { id } = await state.createAsset(opts, {
         groupId: str(body, 'GroupId'),
         url: str(body, 'URL'),
@@ -163,13 +147,13 @@ const ROUTES: Route[] = [
     async run(state, { opts, body }) {
       const filter = obj(body, 'Filter');
       const statuses = optStrings(filter, 'Statuses')?.map((status) => {
-        const domain = WIRE_TO_STATUS[status];
+        const domain = lookup(STATUSES.fromWire, status);
         if (!domain) throw invalid('Filter.Statuses', `Unknown status ${status}.`);
         return domain;
       });
       const page = await state.listAssets(opts, {
         groupIds: optStrings(filter, 'GroupIds'),
-        kind: optEnum(filter, 'GroupType', WIRE_TO_KIND),
+        kind: optEnum(filter, 'GroupType', KINDS.fromWire),
         statuses,
         nameContains: optStr(filter, 'Name'),
         ...paging(body),
@@ -347,61 +331,6 @@ async function handle(
   }
 }
 
-/** The simulated H5 liveness page: one click passes (or fails) the check. */
-async function handleH5(
-  state: SimulatorState,
-  req: IncomingMessage,
-  res: ServerResponse,
-  query: URLSearchParams,
-): Promise<void> {
-  if (req.method === 'POST') {
-    const form = new URLSearchParams(await readText(req));
-    const token = form.get('token') ?? '';
-    const outcome = form.get('outcome') === 'fail' ? 'fail' : 'pass';
-    try {
-      const { callbackUrl } = state.completeLiveness(token, outcome);
-      res.writeHead(303, { location: callbackUrl, 'cache-control': 'no-store' }).end();
-    } catch (error) {
-      const message = error instanceof UpstreamError ? error.message : 'The check failed.';
-      sendHtml(res, 400, page('Verification not possible', `<p>${escapeHtml(message)}</p>`));
-    }
-    return;
-  }
-  const token = query.get('token') ?? '';
-  sendHtml(
-    res,
-    200,
-    page(
-      'Simulated liveness check',
-      `<p>This page stands in for the upstream's H5 liveness check. In the real flow the person
-      logs in on a phone and films their face.</p>
-      <form method="post">
-        <input type="hidden" name="token" value="${escapeHtml(token)}">
-        <button type="submit" name="outcome" value="pass" id="pass">I am this person: pass the check</button>
-        <button type="submit" name="outcome" value="fail" id="fail">Fail the check</button>
-      </form>`,
-    ),
-  );
-}
-
-/** Preview URLs point here: a placeholder picture standing in for the stored copy. */
-function sendPreview(res: ServerResponse, id: string): void {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180" viewBox="0 0 320 180">
-<rect width="320" height="180" fill="#dde3ea"/><text x="160" y="95" font-family="sans-serif"
-font-size="13" text-anchor="middle" fill="#334">${escapeHtml(id)}</text></svg>`;
-  res.writeHead(200, { 'content-type': 'image/svg+xml', 'content-length': Buffer.byteLength(svg) });
-  res.end(svg);
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}
-button{display:block;width:100%;margin:.75rem 0;padding:.9rem;font-size:1rem}</style>
-</head><body><h1>${title}</h1>${body}</body></html>`;
-}
-
 function envelope(action: string, error?: { Code: string; Message: string }): Json {
   const stamp = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return {
@@ -437,7 +366,7 @@ function groupToWire(group: Group): Json {
     Id: group.id,
     Name: group.name ?? '',
     Description: group.description ?? '',
-    GroupType: KIND_TO_WIRE[group.kind],
+    GroupType: KINDS.toWire[group.kind],
     ProjectName: 'default',
     ...(group.createdAt ? { CreateTime: isoSeconds(group.createdAt) } : {}),
     ...(group.updatedAt ? { UpdateTime: isoSeconds(group.updatedAt) } : {}),
@@ -449,9 +378,9 @@ function assetToWire(asset: Asset): Json {
     Id: asset.id,
     ...(asset.name !== null ? { Name: asset.name } : {}),
     ...(asset.previewUrl ? { URL: asset.previewUrl } : {}),
-    AssetType: TYPE_TO_WIRE[asset.type],
+    AssetType: ASSET_TYPES.toWire[asset.type],
     GroupId: asset.groupId,
-    Status: STATUS_TO_WIRE[asset.status],
+    Status: STATUSES.toWire[asset.status],
     ...(asset.failure
       ? { Error: { Code: asset.failure.code, Message: asset.failure.message } }
       : {}),
@@ -507,10 +436,15 @@ function optStrings(body: Json, field: string): string[] | undefined {
   return value as string[];
 }
 
-function optEnum<T>(body: Json, field: string, values: Record<string, T>): T | undefined {
+/** `values[key]` for a key from the wire, which may be none of the table's. */
+function lookup<T>(values: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(values, key) ? values[key] : undefined;
+}
+
+function optEnum<T>(body: Json, field: string, values: Readonly<Record<string, T>>): T | undefined {
   const value = body[field];
   if (value === undefined) return undefined;
-  const mapped = typeof value === 'string' ? values[value] : undefined;
+  const mapped = typeof value === 'string' ? lookup(values, value) : undefined;
   if (mapped === undefined) {
     throw invalid(field, `${field} must be one of ${Object.keys(values).join(', ')}.`);
   }
@@ -538,19 +472,10 @@ function invalid(field: string, message: string): UpstreamError {
   });
 }
 
-async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw invalid('Body', 'The request body is too large.');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function readJson(req: IncomingMessage): Promise<Json> {
-  const text = await readText(req);
+  const text = await readText(req, MAX_BODY_BYTES, () =>
+    invalid('Body', 'The request body is too large.'),
+  );
   if (text.trim() === '') throw missing('Body');
   let parsed: unknown;
   try {
@@ -572,17 +497,4 @@ function sendJson(res: ServerResponse, status: number, body: Json): void {
     ...(status === 429 ? { 'retry-after': '1' } : {}),
   });
   res.end(text);
-}
-
-function sendHtml(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(html),
-    'cache-control': 'no-store',
-  });
-  res.end(html);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

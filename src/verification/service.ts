@@ -1,7 +1,7 @@
 /**
  * Live real-person verification: one shared poller per (credential, token) that exchanges the
- * token (⑫ `completeVerification`) every interval until the person has finished, plus the small
- * memory of redeemed tokens that makes ⑫'s single use invisible to callers.
+ * token (⑫ `completeVerification`) every interval until the person has finished. The memory of
+ * redeemed tokens that makes ⑫'s single use invisible to callers is in `results.ts`.
  *
  * - ⑫ is single-use: the call that sees `VERIFIED` spends the token, and every later call answers
  *   `VERIFICATION_USED`. So every exchange through the gateway goes through `exchange`, which
@@ -15,16 +15,21 @@
  * - A poller lives while it has subscribers, and at most `tokenTtlMs` (a token is never older
  *   than that when a subscription starts, so by then it has expired).
  */
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import { StatusWatcherStoppedError } from '../status/events.js';
+import { QueueSubscription } from '../status/queue.js';
+import { RateBudget } from '../status/rate-budget.js';
 import { isUpstreamError } from '../upstream/errors.js';
 import type { CallOptions, Upstream, VerificationResult } from '../upstream/port.js';
-import { StatusWatcherStoppedError } from './events.js';
-import { RateBudget } from './rate.js';
-import { QueueSubscription } from './subscription.js';
-import { credentialKey, defaultSleep, type Sleep } from './watcher.js';
-import { abortable, positive } from './util.js';
+import { secretHash } from '../util/secret-hash.js';
+import {
+  abortable,
+  positive,
+  resolveLoopOptions,
+  type LoopLogger,
+  type LoopOptions,
+  type Sleep,
+} from '../util/time.js';
+import { createMemoryVerificationResults, resultKey, type VerificationResults } from './results.js';
 
 /**
  * Where a verification stands, as a subscriber sees it. Every state but `PENDING` is final.
@@ -50,68 +55,13 @@ export type VerificationUpdate = VerificationState | { status: 'ERROR'; error: E
 
 export type VerificationSubscription = QueueSubscription<VerificationUpdate>;
 
-/** The memory of redeemed tokens: group ids by an opaque key (hashes only, never a secret). */
-export interface VerificationResults {
-  get(key: string): Promise<string | null>;
-  set(key: string, groupId: string, ttlMs: number): Promise<void>;
-}
-
-/** For one process: a map with expiry. */
-export function createMemoryVerificationResults(
-  options: { now?: () => number } = {},
-): VerificationResults {
-  const now = options.now ?? Date.now;
-  const entries = new Map<string, { groupId: string; expiresAt: number }>();
-  return {
-    async get(key) {
-      const entry = entries.get(key);
-      if (!entry) return null;
-      if (entry.expiresAt > now()) return entry.groupId;
-      entries.delete(key);
-      return null;
-    },
-    async set(key, groupId, ttlMs) {
-      const at = now();
-      // Drop expired entries now and then, so the map never grows with dead tokens.
-      if (entries.size >= 1024) {
-        for (const [k, e] of entries) if (e.expiresAt <= at) entries.delete(k);
-      }
-      entries.set(key, { groupId, expiresAt: at + ttlMs });
-    },
-  };
-}
-
-/**
- * Shared by every instance: `SET <prefix>verified:<credential hash>:<token hash> <group id> PX`.
- * Uses the given client for commands and never closes it.
- */
-export function createRedisVerificationResults(options: {
-  redis: Redis;
-  /** @default 'avatar-gateway:' */
-  keyPrefix?: string;
-}): VerificationResults {
-  const prefix = `${options.keyPrefix ?? 'avatar-gateway:'}verified:`;
-  const { redis } = options;
-  return {
-    get: (key) => redis.get(prefix + key),
-    async set(key, groupId, ttlMs) {
-      await redis.set(prefix + key, groupId, 'PX', Math.max(1, Math.ceil(ttlMs)));
-    },
-  };
-}
-
-export interface VerificationServiceOptions {
+export interface VerificationServiceOptions extends LoopOptions {
   upstream: Upstream;
   /**
    * How long a remembered result is kept, and the longest a poller runs: the token lifetime
    * (`VERIFICATION_TTL_SECONDS`).
    */
   tokenTtlMs: number;
-  /**
-   * How often a poller exchanges its token (`POLL_INTERVAL_MS`).
-   * @default 2000
-   */
-  intervalMs?: number;
   /**
    * Exchanges per second all pollers of one credential may make together. The upstream allows 3
    * for ⑫; the default leaves room for mutations.
@@ -120,12 +70,6 @@ export interface VerificationServiceOptions {
   ratePerSecond?: number;
   /** @default createMemoryVerificationResults() */
   results?: VerificationResults;
-  /** The clock, in epoch milliseconds. @default Date.now */
-  now?: () => number;
-  /** @default a `setTimeout` that resolves early when the signal aborts */
-  sleep?: Sleep;
-  /** Failed polls and memory errors go here; credentials and tokens never do. */
-  logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 export interface VerificationServiceStats {
@@ -180,11 +124,6 @@ interface Poller {
   loop: Promise<void> | null;
 }
 
-const NOOP_LOGGER = {
-  warn: () => undefined,
-  error: () => undefined,
-} as unknown as Pick<Logger, 'warn' | 'error'>;
-
 class Verifications implements VerificationService {
   private readonly upstream: Upstream;
   private readonly tokenTtlMs: number;
@@ -193,7 +132,7 @@ class Verifications implements VerificationService {
   private readonly results: VerificationResults;
   private readonly now: () => number;
   private readonly sleep: Sleep;
-  private readonly logger: Pick<Logger, 'warn' | 'error'>;
+  private readonly logger: LoopLogger;
 
   private readonly inflight = new Map<string, Promise<VerificationResult>>();
   private readonly pollers = new Map<string, Poller>();
@@ -211,12 +150,14 @@ class Verifications implements VerificationService {
   constructor(options: VerificationServiceOptions) {
     this.upstream = options.upstream;
     this.tokenTtlMs = positive(options.tokenTtlMs, 'tokenTtlMs');
-    this.intervalMs = positive(options.intervalMs ?? 2000, 'intervalMs');
+    ({
+      intervalMs: this.intervalMs,
+      now: this.now,
+      sleep: this.sleep,
+      logger: this.logger,
+    } = resolveLoopOptions(options));
     this.ratePerSecond = positive(options.ratePerSecond ?? 2, 'ratePerSecond');
-    this.now = options.now ?? Date.now;
     this.results = options.results ?? createMemoryVerificationResults({ now: this.now });
-    this.sleep = options.sleep ?? defaultSleep;
-    this.logger = options.logger ?? NOOP_LOGGER;
   }
 
   exchange(opts: CallOptions, token: string): Promise<VerificationResult> {
@@ -304,7 +245,7 @@ class Verifications implements VerificationService {
 
   /** One exchange, as a state; rejects with the errors a subscriber should get at once. */
   private async check(opts: CallOptions, token: string): Promise<VerificationState> {
-    const ckey = credentialKey(opts.credential);
+    const ckey = secretHash(opts.credential);
     this.useBudget(ckey);
     try {
       await this.takeBudget(ckey, undefined);
@@ -330,7 +271,7 @@ class Verifications implements VerificationService {
   }
 
   private startPoller(key: string, opts: CallOptions, token: string): Poller {
-    const ckey = credentialKey(opts.credential);
+    const ckey = secretHash(opts.credential);
     const poller: Poller = {
       key,
       credentialKey: ckey,
@@ -458,12 +399,6 @@ class Verifications implements VerificationService {
     for (const poller of [...this.pollers.values()]) this.endPoller(poller);
     await Promise.all(loops);
   }
-}
-
-/** The key a redeemed token is remembered under: hashes of the credential and the token. */
-export function resultKey(credential: string, token: string): string {
-  const tokenHash = createHash('sha256').update(token).digest('hex').slice(0, 32);
-  return `${credentialKey(credential)}:${tokenHash}`;
 }
 
 function toState(result: VerificationResult): VerificationState {

@@ -10,7 +10,8 @@
  *   the owner's keys. An instance that dies stops renewing, and another instance with
  *   subscribers for the asset claims it once the expiry passes.
  *
- * Uses two connections: one for commands, one in subscriber mode. Plain (non-cluster) Redis.
+ * Uses two connections: one for commands, one in subscriber mode; both may be handed in (and are
+ * then closed by their owner). Plain (non-cluster) Redis.
  *
  * Pub/sub is fire-and-forget: a message published while a subscriber connection is down (or
  * flushed from a command queue before the subscriber has re-subscribed) is lost. ioredis
@@ -27,6 +28,12 @@ export interface RedisBrokerOptions {
    * share for commands (the broker duplicates it for subscribing, and closes only the duplicate).
    */
   redis: string | Redis;
+  /**
+   * A connection for subscribing, owned by the caller (the broker unsubscribes its channels on
+   * close but leaves the connection open).
+   * @default a duplicate of the commands connection, closed with the broker
+   */
+  subscriber?: Redis;
   /**
    * Prefix of every key and channel.
    * @default 'avatar-gateway:'
@@ -72,11 +79,12 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
     typeof options.redis === 'string'
       ? new Redis(options.redis, { lazyConnect: false })
       : options.redis;
-  const subscriber = commands.duplicate();
+  const ownsSubscriber = options.subscriber === undefined;
+  const subscriber = options.subscriber ?? commands.duplicate();
   // Its outages are the commands connection's too, which its owner logs: not reported twice.
-  subscriber.on('error', () => undefined);
+  if (ownsSubscriber) subscriber.on('error', () => undefined);
   const reconnectListeners = new Set<() => void>();
-  let wasReady = false;
+  let wasReady = subscriber.status === 'ready';
   subscriber.on('ready', () => {
     if (!wasReady) {
       wasReady = true;
@@ -171,9 +179,13 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
     pubsub,
     leases,
     async close() {
+      const names = [...channels.keys()];
       channels.clear();
       reconnectListeners.clear();
-      await subscriber.quit().catch(() => subscriber.disconnect());
+      if (ownsSubscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+      // Not awaited: while Redis is away it would wait for the reconnect, and the owner's quit
+      // ends the subscriptions anyway.
+      else if (names.length > 0) subscriber.unsubscribe(...names).catch(() => undefined);
       if (ownsCommands) await commands.quit().catch(() => commands.disconnect());
     },
   };

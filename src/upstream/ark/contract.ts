@@ -1,6 +1,6 @@
 /**
- * The upstream contract (`mocks/openapi.yaml`) at run time: where each operation lives and a
- * compiled ajv validator for its success body. The client checks every 2xx body with it, so a
+ * The Ark contract (`mocks/openapi.yaml`) at run time: where each operation lives and a
+ * compiled ajv validator for its success body. The dialect checks every 2xx body with it, so a
  * body that breaks the contract becomes `UPSTREAM_BAD_RESPONSE` instead of a crash further up.
  *
  * The compile-time half of the same contract is `wire.d.ts` (generated, see `npm run gen:wire`).
@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import type { HttpMethod } from '../http/dialect.js';
 import type { operations } from './wire.js';
 
 // ajv-formats is CommonJS: the default import is `module.exports`, which is the plugin and
@@ -17,7 +18,7 @@ const addFormats = ajvFormats.default;
 
 /**
  * The nearest `mocks/openapi.yaml` above this file: the package root, wherever the build sits
- * (`src/upstream/` under vitest, `dist/upstream/`, or a bench build nested one level deeper).
+ * (`src/upstream/ark/` under vitest, `dist/upstream/ark/`, or a bench build nested deeper).
  */
 export function defaultContractUrl(dir: URL = new URL('.', import.meta.url)): URL {
   for (let up = dir, i = 0; i < 8; up = new URL('..', up), i++) {
@@ -28,7 +29,6 @@ export function defaultContractUrl(dir: URL = new URL('.', import.meta.url)): UR
 }
 
 export type OperationId = keyof operations;
-export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface ContractOperation {
   operationId: OperationId;

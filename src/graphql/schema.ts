@@ -5,7 +5,7 @@ import { AssetResolver } from '../resolvers/asset.resolver.js';
 import { GroupResolver } from '../resolvers/group.resolver.js';
 import { SubscriptionResolver } from '../resolvers/subscription.resolver.js';
 import { VerificationResolver } from '../resolvers/verification.resolver.js';
-import { DateTimeScalar } from './date-time.scalar.js';
+import { DateTimeScalar } from '../schema/date-time.scalar.js';
 
 const NO_TOPICS: PubSub = {
   publish() {

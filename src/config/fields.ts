@@ -1,0 +1,413 @@
+/**
+ * Every environment variable the gateway reads, once, as data: its name, default, accepted
+ * values, bounds and description, grouped by topic. Each group's keys are the `Config` fields
+ * they fill (`LIMITS` fills `config.limits`, `WEBSOCKET` fills `config.ws`, `JWT` is combined into
+ * `config.jwt`; the others are flat). `index.ts` reads the groups in the order written here; the
+ * README's configuration table and `.env.example` are rendered from `TOPICS` (`npm run config:docs`).
+ */
+import {
+  bool,
+  ConfigError,
+  integer,
+  list,
+  oneOf,
+  text,
+  url,
+  verbatim,
+  type Env,
+  type Field,
+} from './read.js';
+
+/** The upstream `model` routing values the gateway accepts. */
+export const MODELS = ['doubao-seedance-2-0-260128', 'doubao-seedance-2-0-fast-260128'] as const;
+export type Model = (typeof MODELS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+const MIN_TOKEN_LENGTH = 12;
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+const MIB = 1024 * 1024;
+
+export const SERVER = {
+  port: integer({
+    env: 'PORT',
+    default: 4000,
+    min: 0,
+    max: 65_535,
+    doc: 'TCP port to listen on; `0` picks a free one',
+  }),
+  host: text({
+    env: 'HOST',
+    default: '127.0.0.1',
+    accepts: 'an address',
+    doc: 'interface to listen on; `0.0.0.0` in a container',
+  }),
+  nodeEnv: oneOf({
+    env: 'NODE_ENV',
+    values: NODE_ENVS,
+    default: 'development',
+    doc: '`production` turns off introspection, the landing page, GraphiQL and the console',
+  }),
+  shutdownTimeoutMs: integer({
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+    doc: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed',
+  }),
+};
+
+export const UPSTREAM = {
+  upstreamUrl: url({
+    env: 'UPSTREAM_URL',
+    schemes: ['http:', 'https:'],
+    expected: 'an absolute http(s) URL',
+    check: (parsed) =>
+      parsed.username !== '' || parsed.password !== ''
+        ? 'must not carry credentials; use UPSTREAM_API_KEY'
+        : null,
+    normalise: (raw) => raw.replace(/\/+$/, ''),
+    doc: "the upstream's base URL; unset runs the built-in simulator",
+  }),
+  upstreamApiKey: verbatim({
+    env: 'UPSTREAM_API_KEY',
+    default: null,
+    accepts: 'a key',
+    secret: true,
+    doc: "a server-held upstream key, used for every call; unset passes each caller's `Authorization: Bearer` key through (see [Security](#security)). Never logged",
+  }),
+  defaultModel: oneOf({
+    env: 'DEFAULT_MODEL',
+    values: MODELS,
+    default: 'doubao-seedance-2-0-260128',
+    doc: 'the upstream `model` routing field',
+  }),
+  createAssetPerMinute: integer({
+    env: 'UPSTREAM_CREATE_ASSET_PER_MINUTE',
+    default: 3,
+    min: 1,
+    max: 60_000,
+    doc: 'client-side pacing of uploads (CreateAsset) per API key: 3 (basic), 120 (advanced) or 300 (premium) a minute by upstream plan; the simulator ignores it',
+  }),
+  upstreamTimeoutMs: integer({
+    env: 'UPSTREAM_TIMEOUT_MS',
+    default: 15_000,
+    min: 100,
+    max: 600_000,
+    doc: 'deadline of one upstream call, pacing, retries and `Retry-After` waits included; past it `UPSTREAM_TIMEOUT` (or `RATE_LIMITED` when only a `Retry-After` beyond it was left)',
+  }),
+};
+
+const UPSTREAM_API_KEY = UPSTREAM.upstreamApiKey;
+
+export const AUTH = {
+  gatewayTokens: list({
+    env: 'GATEWAY_TOKENS',
+    accepts: `tokens of ${MIN_TOKEN_LENGTH}+ characters`,
+    secret: true,
+    unique: true,
+    doc: 'comma-separated client tokens accepted as `Authorization: Bearer <token>` when `UPSTREAM_API_KEY` is set. Never logged',
+    // Positions only: a token's value never goes into the message.
+    parse(token, index, env) {
+      const name = 'GATEWAY_TOKENS';
+      if (token.length < MIN_TOKEN_LENGTH) {
+        throw new ConfigError(
+          name,
+          `token #${index + 1} is shorter than ${MIN_TOKEN_LENGTH} characters; use long random tokens`,
+        );
+      }
+      if (/[\s"\\]/.test(token)) {
+        throw new ConfigError(
+          name,
+          `token #${index + 1} contains whitespace, a quote or a backslash`,
+        );
+      }
+      if (token === UPSTREAM_API_KEY.read(env)) {
+        throw new ConfigError(
+          name,
+          `token #${index + 1} is the UPSTREAM_API_KEY; use a different one`,
+        );
+      }
+      return token;
+    },
+  }),
+  allowUnauthenticated: bool({
+    env: 'ALLOW_UNAUTHENTICATED',
+    default: false,
+    doc: 'with `UPSTREAM_API_KEY` and neither tokens nor JWT, start anyway and let anyone who can reach the gateway spend the key (otherwise that is refused); no effect once tokens or a JWKS are configured',
+  }),
+};
+
+/** Combined into `config.jwt` by `index.ts`: all three or none. */
+export const JWT = {
+  jwksUrl: url({
+    env: 'JWT_JWKS_URL',
+    expected: 'an absolute https URL',
+    accepts: '`https://` (`http://` on loopback)',
+    check: (parsed) =>
+      parsed.protocol === 'https:' ||
+      (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname))
+        ? null
+        : 'expected an https URL (http only on localhost, 127.0.0.1 or [::1])',
+    normalise: (_raw, parsed) => parsed.href,
+    doc: 'client JWTs are verified against this key set when `UPSTREAM_API_KEY` is set; all three `JWT_*` or none',
+  }),
+  issuer: text({
+    env: 'JWT_ISSUER',
+    default: null,
+    accepts: 'text',
+    doc: 'the `iss` claim a client JWT must carry; required with `JWT_JWKS_URL`',
+  }),
+  audience: list({
+    env: 'JWT_AUDIENCE',
+    accepts: 'comma-separated',
+    doc: "a client JWT's `aud` must hold one of these; required with `JWT_JWKS_URL`",
+  }),
+};
+
+export const BROWSERS = {
+  corsOrigins: list({
+    env: 'CORS_ORIGINS',
+    accepts: 'comma-separated origins',
+    unique: true,
+    doc: 'origins (`https://app.example.com`) whose browser pages may call the gateway; empty: same-origin only',
+    parse(raw) {
+      const name = 'CORS_ORIGINS';
+      let origin: URL;
+      try {
+        origin = new URL(raw);
+      } catch {
+        throw new ConfigError(name, `"${raw}" is not an origin such as https://app.example.com`);
+      }
+      if (
+        (origin.protocol !== 'http:' && origin.protocol !== 'https:') ||
+        raw.replace(/\/$/, '').toLowerCase() !== origin.origin.toLowerCase()
+      ) {
+        throw new ConfigError(
+          name,
+          `"${raw}" is not an origin: give scheme, host and port only, such as https://app.example.com`,
+        );
+      }
+      return origin.origin;
+    },
+  }),
+  graphqlIntrospection: bool({
+    env: 'GRAPHQL_INTROSPECTION',
+    default: { shown: '`true` unless `NODE_ENV=production`', of: notProduction },
+    doc: 'answer `__schema` and `__type`',
+  }),
+  graphqlLandingPage: bool({
+    env: 'GRAPHQL_LANDING_PAGE',
+    default: { shown: '`true` unless `NODE_ENV=production`', of: notProduction },
+    doc: 'answer browsers that GET `/graphql` with links to GraphiQL and the console, and serve GraphiQL at `/graphiql`',
+  }),
+  consoleEnabled: bool({
+    env: 'CONSOLE_ENABLED',
+    default: { shown: '`true` unless `NODE_ENV=production`', of: notProduction },
+    doc: 'serve the web console at `/` (see [A console and a guide for frontends](#a-console-and-a-guide-for-frontends))',
+  }),
+};
+
+function notProduction(env: Env): boolean {
+  return SERVER.nodeEnv.read(env) !== 'production';
+}
+
+const MAX_BODY_BYTES = integer({
+  env: 'MAX_BODY_BYTES',
+  default: MIB,
+  min: 1024,
+  max: 64 * MIB,
+  doc: 'the largest HTTP request body; larger ones get 413 `PAYLOAD_TOO_LARGE`',
+});
+
+export const LIMITS = {
+  maxBodyBytes: MAX_BODY_BYTES,
+  maxDepth: integer({
+    env: 'GRAPHQL_MAX_DEPTH',
+    default: 10,
+    min: 2,
+    max: 100,
+    doc: 'how deep fields may nest (introspection fields excepted)',
+  }),
+  maxCost: integer({
+    env: 'GRAPHQL_MAX_COST',
+    default: 1000,
+    min: 1,
+    max: 10_000_000,
+    doc: 'the largest estimated cost of one operation (see [Limits](#limits))',
+  }),
+  maxAliases: integer({
+    env: 'GRAPHQL_MAX_ALIASES',
+    default: 30,
+    min: 0,
+    max: 10_000,
+    doc: 'aliases per document',
+  }),
+  maxBatch: integer({
+    env: 'GRAPHQL_MAX_BATCH',
+    default: 1,
+    min: 1,
+    max: 100,
+    doc: 'operations per HTTP request; `1` refuses batches (JSON arrays)',
+  }),
+  maxTokens: integer({
+    env: 'GRAPHQL_MAX_TOKENS',
+    default: 10_000,
+    min: 100,
+    max: 1_000_000,
+    doc: 'lexical tokens per document, checked while parsing',
+  }),
+  maxStringLength: integer({
+    env: 'GRAPHQL_MAX_STRING_LENGTH',
+    default: 2048,
+    min: 64,
+    max: MIB,
+    doc: 'characters in any string argument or variable',
+  }),
+  maxListLength: integer({
+    env: 'GRAPHQL_MAX_LIST_LENGTH',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    doc: "items in any list argument or variable (a safety net above the schema's own limits)",
+  }),
+  maxVariablesBytes: integer({
+    env: 'GRAPHQL_MAX_VARIABLES_BYTES',
+    default: 65_536,
+    min: 1024,
+    max: { shown: '`MAX_BODY_BYTES`', of: (env: Env) => MAX_BODY_BYTES.read(env) },
+    doc: 'the approximate size of all variables together',
+  }),
+};
+
+export const RATE_LIMIT = {
+  perMinute: integer({
+    env: 'RATE_LIMIT_PER_MINUTE',
+    default: 600,
+    min: 0,
+    max: 1_000_000,
+    doc: 'requests per client per minute, refilled continuously; `0` turns the limit off',
+  }),
+  burst: integer({
+    env: 'RATE_LIMIT_BURST',
+    default: 100,
+    min: 1,
+    max: 1_000_000,
+    doc: 'how many requests a client may send at once',
+  }),
+};
+
+export const REDIS = {
+  redisUrl: url({
+    env: 'REDIS_URL',
+    schemes: ['redis:', 'rediss:'],
+    expected: 'a redis:// or rediss:// URL',
+    secret: true,
+    doc: 'Redis shared by several instances: status events, poll leases, redeemed verification tokens, the rate limit (unset: in memory). Never logged',
+  }),
+  redisKeyPrefix: verbatim({
+    env: 'REDIS_KEY_PREFIX',
+    default: 'avatar-gateway:',
+    accepts: 'no whitespace',
+    doc: 'prefix of every Redis key and channel, so that several deployments can share one Redis',
+  }),
+};
+
+export const LIVE_STATUS = {
+  pollIntervalMs: integer({
+    env: 'POLL_INTERVAL_MS',
+    default: 2000,
+    min: 10,
+    max: 600_000,
+    doc: 'how often live subscriptions poll the upstream (asset statuses, verification tokens); slow assets back off from there',
+  }),
+  verificationTtlSeconds: integer({
+    env: 'VERIFICATION_TTL_SECONDS',
+    default: 120,
+    min: 1,
+    max: 86_400,
+    doc: 'how long a real-person verification token may be exchanged (`expiresAt`)',
+  }),
+};
+
+export const WEBSOCKET = {
+  keepAliveMs: integer({
+    env: 'WS_KEEPALIVE_MS',
+    default: 12_000,
+    min: 0,
+    max: 600_000,
+    doc: 'how often the server pings each socket; one that has not answered after as long again is dropped; `0` turns pings off',
+  }),
+  maxSubscriptionsPerConnection: integer({
+    env: 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+    default: 50,
+    min: 1,
+    max: 10_000,
+    doc: 'operations one socket may run at once; one more gets `TOO_MANY_SUBSCRIPTIONS`',
+  }),
+  maxPayloadBytes: integer({
+    env: 'WS_MAX_PAYLOAD_BYTES',
+    default: 65_536,
+    min: 1024,
+    max: 64 * MIB,
+    doc: 'the largest WebSocket message a client may send; larger closes the socket with `1009`',
+  }),
+  connectionInitTimeoutMs: integer({
+    env: 'WS_CONNECTION_INIT_TIMEOUT_MS',
+    default: 3000,
+    min: 1,
+    max: 600_000,
+    doc: 'how long a socket may take to send `connection_init` before it is closed with `4408`',
+  }),
+  maxMessagesPerSecond: integer({
+    env: 'WS_MAX_MESSAGES_PER_SECOND',
+    default: 20,
+    min: 1,
+    max: 100_000,
+    doc: "messages one socket may send a second (bursts of five seconds' worth); over it closes with `1008`",
+  }),
+};
+
+export const SIMULATOR = {
+  simulatorActivationMs: integer({
+    env: 'SIMULATOR_ACTIVATION_MS',
+    default: 3000,
+    min: 0,
+    max: 86_400_000,
+    doc: 'simulator only: how long a new asset stays `PROCESSING`',
+  }),
+};
+
+export const LOGGING = {
+  logLevel: oneOf({
+    env: 'LOG_LEVEL',
+    values: LOG_LEVELS,
+    default: 'info',
+    doc: 'a pino level',
+  }),
+};
+
+/** A group of fields under one heading of the docs. */
+export interface Topic {
+  readonly title: string;
+  readonly fields: Readonly<Record<string, Field<unknown>>>;
+}
+
+/** Every variable, in the order of the docs. */
+export const TOPICS: readonly Topic[] = [
+  { title: 'Server', fields: SERVER },
+  { title: 'Upstream', fields: UPSTREAM },
+  { title: 'Access (see [Security](#security))', fields: { ...AUTH, ...JWT } },
+  { title: 'Browsers', fields: BROWSERS },
+  { title: 'Limits on requests (see [Limits](#limits))', fields: LIMITS },
+  { title: 'Rate limit', fields: RATE_LIMIT },
+  { title: 'Redis', fields: REDIS },
+  { title: 'Live status', fields: LIVE_STATUS },
+  { title: 'WebSocket', fields: WEBSOCKET },
+  { title: 'Simulator', fields: SIMULATOR },
+  { title: 'Logging', fields: LOGGING },
+];

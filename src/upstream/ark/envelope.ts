@@ -1,0 +1,128 @@
+/**
+ * Ark's answers: the Volcengine `ResponseMetadata` envelope, and the one mapping from an error
+ * answer (HTTP status, `ResponseMetadata.Error.Code`) to an `UpstreamError` plus its
+ * `AnswerClass` for the retry rules. Within the Ark dialect, nothing else inspects status numbers.
+ */
+import { UpstreamError, type UpstreamErrorCode } from '../errors.js';
+import type { AnswerClass } from '../http/retry.js';
+import { isRecord, redact } from '../http/transport-errors.js';
+import type { ArkAction } from './actions.js';
+
+/** Upstream codes that decide on their own, whatever the status. */
+export const CODE_OVERRIDES: Readonly<Record<string, UpstreamErrorCode>> = {
+  'InvalidParameter.BytedTokenExpired': 'VERIFICATION_EXPIRED',
+  'InvalidParameter.BytedTokenUsed': 'VERIFICATION_USED',
+  'InvalidParameter.VerificationFailed': 'VERIFICATION_FAILED',
+  // The gateway failed to sign its own call to Volcengine (its AK/SK, not the caller's key):
+  // the caller can do nothing about it (upstream-api.md §3.2).
+  SignatureDoesNotMatch: 'UPSTREAM_UNAVAILABLE',
+  InvalidAccessKeyId: 'UPSTREAM_UNAVAILABLE',
+};
+
+/** HTTP statuses. Other 4xx are `BAD_REQUEST`, other 5xx `UPSTREAM_UNAVAILABLE`. */
+export const STATUS_CODES: Readonly<Record<number, UpstreamErrorCode>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  408: 'UPSTREAM_TIMEOUT',
+  429: 'RATE_LIMITED',
+  500: 'UPSTREAM_UNAVAILABLE',
+  502: 'UPSTREAM_UNAVAILABLE',
+  503: 'UPSTREAM_UNAVAILABLE',
+  504: 'UPSTREAM_TIMEOUT',
+};
+
+/** For an `Error` inside a 2xx envelope (no status to go by): the code's family decides. */
+export const CODE_FAMILIES: ReadonlyArray<readonly [RegExp, UpstreamErrorCode]> = [
+  [/^NotFound(\.|$)/, 'NOT_FOUND'],
+  [/^(InvalidParameter|MissingParameter)(\.|$)/, 'BAD_REQUEST'],
+  [/^(AccessDenied|SubscriptionRequired)(\.|$)/, 'FORBIDDEN'],
+  [/^(Unauthorized|Unauthenticated)(\.|$)/, 'UNAUTHENTICATED'],
+  [/^(Throttling|RateLimitExceeded)(\.|$)/, 'RATE_LIMITED'],
+  [/^(InternalError|ServiceUnavailable)(\.|$)/, 'UPSTREAM_UNAVAILABLE'],
+];
+
+/**
+ * How an error status bears on repeating the call (see `AnswerClass`). 429 and 503 refuse before
+ * any work; 502 and 504 come from a proxy that may have passed the call on; a 500 may come after
+ * the work was done. Everything else, and any `Error` inside a 2xx envelope, is `final`.
+ */
+export const ANSWER_CLASSES: Readonly<Record<number, AnswerClass>> = {
+  429: 'throttled',
+  500: 'failed',
+  502: 'gateway',
+  503: 'overloaded',
+  504: 'gateway',
+};
+
+export function answerClassOf(status: number): AnswerClass {
+  return ANSWER_CLASSES[status] ?? 'final';
+}
+
+export interface HttpFailure {
+  action: ArkAction;
+  status: number;
+  /** The parsed body, if it was JSON. */
+  body: unknown;
+  /** `Retry-After` in seconds, already parsed. */
+  retryAfter?: number;
+  /** Strings that must not appear in the error (the credential), if the upstream echoes them. */
+  secrets?: readonly string[];
+}
+
+/** Maps an answer that is an error: a non-2xx status, or a 2xx envelope carrying `Error`. */
+export function mapHttpError(failure: HttpFailure): UpstreamError {
+  const { action, status, retryAfter } = failure;
+  const envelope = readEnvelope(failure.body);
+  const upstreamCode = envelope.code;
+  const ok = status >= 200 && status < 300;
+  const code: UpstreamErrorCode =
+    (upstreamCode !== undefined ? CODE_OVERRIDES[upstreamCode] : undefined) ??
+    (ok ? familyOf(upstreamCode) : byStatus(status));
+  const message =
+    envelope.message !== undefined && envelope.message !== ''
+      ? redact(envelope.message, failure.secrets)
+      : `${action} failed with HTTP ${status}${upstreamCode ? ` (${upstreamCode})` : ''}.`;
+  return new UpstreamError(code, message, {
+    action,
+    status,
+    upstreamCode,
+    requestId: envelope.requestId,
+    retryAfter,
+  });
+}
+
+function byStatus(status: number): UpstreamErrorCode {
+  const exact = STATUS_CODES[status];
+  if (exact) return exact;
+  if (status >= 400 && status < 500) return 'BAD_REQUEST';
+  if (status >= 500) return 'UPSTREAM_UNAVAILABLE';
+  return 'UPSTREAM_BAD_RESPONSE';
+}
+
+function familyOf(upstreamCode: string | undefined): UpstreamErrorCode {
+  if (upstreamCode !== undefined) {
+    for (const [pattern, code] of CODE_FAMILIES) if (pattern.test(upstreamCode)) return code;
+  }
+  return 'UPSTREAM_BAD_RESPONSE';
+}
+
+/**
+ * Reads `ResponseMetadata` leniently: error bodies are not validated (the gateway's own errors
+ * may use another envelope), but what can be read is kept.
+ */
+export function readEnvelope(body: unknown): {
+  requestId?: string;
+  code?: string;
+  message?: string;
+} {
+  const meta = isRecord(body) ? body.ResponseMetadata : undefined;
+  if (!isRecord(meta)) return {};
+  const error = isRecord(meta.Error) ? meta.Error : undefined;
+  return {
+    requestId: typeof meta.RequestId === 'string' ? meta.RequestId : undefined,
+    code: typeof error?.Code === 'string' ? error.Code : undefined,
+    message: typeof error?.Message === 'string' ? error.Message : undefined,
+  };
+}
