@@ -14,7 +14,6 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
@@ -35,7 +34,7 @@ import {
 } from './observability/metrics.js';
 import { requestLogOf, startRequestLog } from './observability/request-log.js';
 import { createAccess, type Access } from './security/access.js';
-import { createCorsPolicy, SANDBOX_ORIGIN } from './security/cors.js';
+import { createCorsPolicy } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
 import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
@@ -43,6 +42,8 @@ import { buildSchema } from './graphql/schema.js';
 import { subscriptionTransportPlugin } from './subscriptions/apollo-plugin.js';
 import { attachSubscriptions, type SubscriptionServer } from './subscriptions/server.js';
 import type { Upstream } from './upstream/port.js';
+import { createConsoleHandler } from './web/console.js';
+import { landingPagePlugin } from './web/landing-page.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -136,7 +137,7 @@ export async function createGraphQL(
     logger: apolloLogger(deps.logger),
     plugins: [
       config.graphqlLandingPage
-        ? ApolloServerPluginLandingPageLocalDefault({ footer: false })
+        ? landingPagePlugin({ console: config.consoleEnabled, graphiql: true })
         : ApolloServerPluginLandingPageDisabled(),
       createLimitsPlugin(config.limits),
       createMetricsPlugin(metrics),
@@ -213,9 +214,7 @@ export async function createServer(
   };
   const gate = createGate({
     access,
-    cors: createCorsPolicy(
-      config.graphqlLandingPage ? [...config.corsOrigins, SANDBOX_ORIGIN] : config.corsOrigins,
-    ),
+    cors: createCorsPolicy(config.corsOrigins),
     limiter:
       deps.rateLimiter !== undefined
         ? deps.rateLimiter
@@ -250,7 +249,15 @@ export async function createServer(
     readiness: deps.readiness ?? [],
     stopping: () => stopping !== undefined,
   });
-  const handlers = deps.handlers ?? [];
+  const handlers = [
+    ...(deps.handlers ?? []),
+    // GraphiQL replaces the landing page, so it follows GRAPHQL_LANDING_PAGE.
+    createConsoleHandler({
+      console: config.consoleEnabled,
+      graphiql: config.graphqlLandingPage,
+      logger: deps.logger,
+    }),
+  ];
   httpServer.on('request', (req, res) => {
     startRequestLog(req, res, deps.logger, (path) => OPS_PATHS.has(path));
     res.setHeader('x-content-type-options', 'nosniff');

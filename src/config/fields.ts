@@ -50,7 +50,7 @@ export const SERVER = {
     env: 'NODE_ENV',
     values: NODE_ENVS,
     default: 'development',
-    doc: '`production` turns off introspection and the landing page',
+    doc: '`production` turns off introspection, the landing page, GraphiQL and the console',
   }),
   shutdownTimeoutMs: integer({
     env: 'SHUTDOWN_TIMEOUT_MS',
@@ -203,7 +203,12 @@ export const BROWSERS = {
   graphqlLandingPage: bool({
     env: 'GRAPHQL_LANDING_PAGE',
     default: { shown: '`true` unless `NODE_ENV=production`', of: notProduction },
-    doc: 'serve Apollo Sandbox to browsers that GET `/graphql`',
+    doc: 'answer browsers that GET `/graphql` with links to GraphiQL and the console, and serve GraphiQL at `/graphiql`',
+  }),
+  consoleEnabled: bool({
+    env: 'CONSOLE_ENABLED',
+    default: { shown: '`true` unless `NODE_ENV=production`', of: notProduction },
+    doc: 'serve the web console at `/` (see [A console and a guide for frontends](#a-console-and-a-guide-for-frontends))',
   }),
 };
 

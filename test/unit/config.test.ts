@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       allowUnauthenticated: false,
       graphqlIntrospection: true,
       graphqlLandingPage: true,
+      consoleEnabled: true,
       corsOrigins: [],
       limits: {
         maxBodyBytes: 1_048_576,
@@ -298,6 +299,14 @@ describe('loadConfig: access', () => {
       loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }).graphqlIntrospection,
     ).toBe(true);
     expect(loadConfig({ GRAPHQL_LANDING_PAGE: 'false' }).graphqlLandingPage).toBe(false);
+  });
+
+  it('serves the web console outside production, and in it only with CONSOLE_ENABLED', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).consoleEnabled).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', CONSOLE_ENABLED: 'true' }).consoleEnabled).toBe(
+      true,
+    );
+    expect(loadConfig({ CONSOLE_ENABLED: 'false' }).consoleEnabled).toBe(false);
   });
 
   it('never puts a Redis URL (which may hold a password) in an error message', () => {
