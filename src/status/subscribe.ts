@@ -138,15 +138,16 @@ function holdGroup(deps: SubscribeDeps, tenant: Tenant, id: string): GroupEntry 
 function loadAsset(deps: SubscribeDeps, entry: AssetEntry): Promise<void> {
   const tenant = entry.tenant;
   const reader = deps.reader(tenant);
+  const loading = (entry.loading = new AbortController());
   const load: Promise<void> = reader
-    .initial('asset', (options) => reader.upstream.getAsset(options, entry.id))
+    .initial('asset', (options) => reader.upstream.getAsset(options, entry.id), loading.signal)
     .then(
       (asset) => {
-        if (entry.load === load) entry.load = null;
+        if (entry.load === load) [entry.load, entry.loading] = [null, null];
         applyRead(deps, entry, asset);
       },
       (error: unknown) => {
-        if (entry.load === load) entry.load = null;
+        if (entry.load === load) [entry.load, entry.loading] = [null, null];
         if (entry.current === null && tenant.assets.get(entry.id) === entry) {
           tenant.assets.delete(entry.id);
         }
@@ -161,17 +162,21 @@ function loadGroup(deps: SubscribeDeps, group: GroupEntry): Promise<void> {
   const { registry, source } = deps;
   const tenant = group.tenant;
   const reader = deps.reader(tenant);
+  const { signal } = (group.loading = new AbortController());
   const load: Promise<void> = (async () => {
-    await reader.initial('group', (options) => reader.upstream.getGroup(options, group.id));
+    await reader.initial('group', (options) => reader.upstream.getGroup(options, group.id), signal);
     const listed: Asset[] = [];
     let pages = 1;
     for (let page = 1; page <= pages; page++) {
-      const result = await reader.initial('list', (options) =>
-        reader.upstream.listAssets(options, {
-          groupIds: [group.id],
-          page,
-          pageSize: source.pageSize,
-        }),
+      const result = await reader.initial(
+        'list',
+        (options) =>
+          reader.upstream.listAssets(options, {
+            groupIds: [group.id],
+            page,
+            pageSize: source.pageSize,
+          }),
+        signal,
       );
       listed.push(...result.items);
       pages = Math.ceil(result.total / source.pageSize);
@@ -186,11 +191,11 @@ function loadGroup(deps: SubscribeDeps, group: GroupEntry): Promise<void> {
     }
   })().then(
     () => {
-      group.load = null;
+      [group.load, group.loading] = [null, null];
       group.loaded = true;
     },
     (error: unknown) => {
-      group.load = null;
+      [group.load, group.loading] = [null, null];
       registry.dropUnloadedGroup(group);
       throw error;
     },

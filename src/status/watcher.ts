@@ -225,8 +225,8 @@ class Watcher implements StatusWatcher {
       stopped,
     };
 
-    // Every upstream call in flight listens to it (and stops listening when done): more than
-    // Node's default of 10 at once is normal, not a leak.
+    // Every call of the loop listens to it (and stops listening when done): more than Node's
+    // default of 10 at once is normal, not a leak. Initial reads have signals of their own.
     setMaxListeners(0, this.stopController.signal);
     this.offReconnect = this.broker.pubsub.onReconnect?.(() => {
       this.resyncDue = true;
@@ -358,6 +358,7 @@ class Watcher implements StatusWatcher {
     this.stopped = true;
     this.offReconnect?.();
     this.stopController.abort(new StatusWatcherStoppedError());
+    this.registry.abortLoads(new StatusWatcherStoppedError());
     this.wakeLoop?.();
     for (const subscription of [...this.registry.subscriptions]) subscription.close();
     await this.loop;

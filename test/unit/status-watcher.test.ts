@@ -585,3 +585,45 @@ describe('status watcher: several instances on one broker', () => {
     await broker.close();
   });
 });
+
+describe('status watcher: reads nobody waits for', () => {
+  it('cancels the waiting reads of watches that left, and makes only the reads still wanted', async () => {
+    const { upstream, watcher } = setup({ rateLimits: { GetAsset: 50 } });
+    // 50 watches of 100 made-up ids each (the most one socket may hold), as one client can.
+    const watches = Array.from({ length: 50 }, (_, w) => {
+      const controller = new AbortController();
+      const assetIds = Array.from({ length: 100 }, (_, i) => `made-up-${w}-${i}`);
+      const pending = watcher.watch({ credential: KEY_A, assetIds }, { signal: controller.signal });
+      pending.catch(() => undefined);
+      return { controller, pending };
+    });
+    await waitFor(() => upstream.count('getAsset') >= 5, 'the first reads');
+    // The client leaves: every watch is aborted while most of its reads still wait for budget.
+    const leftAt = Date.now();
+    for (const { controller } of watches) controller.abort();
+    for (const { pending } of watches) await expect(pending).rejects.toBeDefined();
+    await waitFor(() => watcher.stats().pendingWatches === 0, 'the watches to end');
+    expect(Date.now() - leftAt).toBeLessThan(1000);
+    expect(watcher.stats()).toMatchObject({ credentials: 0, watchedAssets: 0 });
+
+    // Nothing reads for them any more (at 50 a second, a read a 20 ms turn would show).
+    const readsThen = upstream.count('getAsset');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(upstream.count('getAsset')).toBe(readsThen);
+    expect(readsThen).toBeLessThan(100);
+  });
+
+  it('stops reading for a watch as soon as one of its assets is not found', async () => {
+    const { sim, upstream, watcher } = setup({ rateLimits: { GetAsset: 50 } });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 1);
+    const ids = [...assetIds, ...Array.from({ length: 99 }, (_, i) => `made-up-${i}`)];
+    await expect(watcher.watch({ credential: KEY_A, assetIds: ids })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const readsThen = upstream.count('getAsset');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(upstream.count('getAsset')).toBe(readsThen);
+    expect(readsThen).toBeLessThan(10);
+    expect(watcher.stats()).toMatchObject({ pendingWatches: 0, credentials: 0 });
+  });
+});
