@@ -45,6 +45,7 @@ import { mapLimit } from '../util/map-limit.js';
 import { secretHash } from '../util/secret-hash.js';
 import { resolveLoopOptions, type LoopLogger, type Sleep } from '../util/time.js';
 import type { StatusBroker } from './broker/broker.js';
+import type { BusItem } from './bus-codec.js';
 import { createMemoryBroker } from './broker/memory.js';
 import { StatusWatcherStoppedError, type StatusSubscription, type WatchTarget } from './events.js';
 import { Fanout } from './fanout.js';
@@ -117,6 +118,11 @@ export interface StatusWatcher {
    * without waiting for a sweep. Never throws.
    */
   noteAssetAdded(credential: string, asset: Asset): void;
+  /**
+   * Tells subscribers (on every instance) that an asset was just deleted through this gateway:
+   * its `deleted` event goes to everyone who was shown it, final or not. Never throws.
+   */
+  noteAssetDeleted(credential: string, assetId: string): void;
   stats(): StatusWatcherStats;
   /** Ends every subscription and the loop, and frees leases and channels. */
   stop(options?: StopOptions): Promise<void>;
@@ -239,11 +245,21 @@ class Watcher implements StatusWatcher {
   }
 
   noteAssetAdded(credential: string, asset: Asset): void {
+    this.note(credential, { kind: 'status', asset });
+  }
+
+  noteAssetDeleted(credential: string, assetId: string): void {
+    if (typeof assetId === 'string' && assetId !== '')
+      this.note(credential, { kind: 'deleted', assetId });
+  }
+
+  /** Publishes what a client did through this gateway, for the credential's subscribers. */
+  private note(credential: string, item: BusItem): void {
     if (this.stopped || typeof credential !== 'string' || credential === '') return;
     const key = secretHash(credential);
     // With a private broker there is no other instance: nobody else can be interested.
     if (this.ownsBroker && !this.registry.has(key)) return;
-    void publish(this.publishing, key, { items: [{ kind: 'status', asset }], reverts: [] });
+    void publish(this.publishing, key, { items: [item], reverts: [] });
   }
 
   // ---------------------------------------------------------------------------------------------

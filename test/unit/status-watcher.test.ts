@@ -254,6 +254,56 @@ describe('status watcher: groups', () => {
   });
 });
 
+describe('status watcher: deletions of final assets', () => {
+  async function finalGroup() {
+    const harness = setup();
+    const { sim, activate, watcher } = harness;
+    const { assetIds, groupIds } = await seedAssets(sim, KEY_A, 1, 3);
+    activate();
+    const group = new EventLog(await watcher.watch({ credential: KEY_A, groupId: groupIds[0] }));
+    await group.until(
+      () => assetIds.every((id) => group.statuses(id).length === 1),
+      'the first events',
+    );
+    expect(group.statuses(assetIds[0]!)).toEqual([[null, 'ACTIVE']]);
+    return { ...harness, assetIds, groupId: groupIds[0]!, group };
+  }
+
+  const deletedEvent = (assetId: string, groupId: string) => ({
+    kind: 'deleted',
+    assetId,
+    groupId,
+    previousStatus: 'ACTIVE',
+  });
+
+  it('tells group subscribers at once about a final asset deleted through the gateway', async () => {
+    const { sim, watcher, assetIds, groupId, group } = await finalGroup();
+    await sim.deleteAsset({ credential: KEY_A }, assetIds[1]!);
+    watcher.noteAssetDeleted(KEY_A, assetIds[1]!);
+    await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion', 1000);
+    expect(group.events.filter((event) => event.kind === 'deleted')).toEqual([
+      deletedEvent(assetIds[1]!, groupId),
+    ]);
+    expect(group.done).toBe(false);
+  });
+
+  it('finds a final asset deleted elsewhere on the next group sweep, once', async () => {
+    const { sim, ticks, watcher, assetIds, groupId, group } = await finalGroup();
+    await sim.deleteAsset({ credential: KEY_A }, assetIds[2]!);
+    await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion');
+    await ticks.next(5);
+    expect(group.events.filter((event) => event.kind === 'deleted')).toEqual([
+      deletedEvent(assetIds[2]!, groupId),
+    ]);
+    // The others stand; a new subscriber is not shown the deleted one.
+    const late = new EventLog(await watcher.watch({ credential: KEY_A, groupId }));
+    await late.until((e) => e.length === 2, 'the first events');
+    expect(late.events.map((event) => event.kind === 'status' && event.asset.id).sort()).toEqual(
+      [assetIds[0], assetIds[1]].sort(),
+    );
+  });
+});
+
 describe('status watcher: credentials', () => {
   it('checks at subscribe time that the credential can read the asset or group', async () => {
     const { sim, watcher } = setup();
