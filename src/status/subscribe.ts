@@ -7,11 +7,12 @@
 import { UpstreamError } from '../upstream/errors.js';
 import type { Asset } from '../upstream/port.js';
 import type { StatusSource } from '../upstream/status-source.js';
-import { abortable, type LoopLogger } from '../util/time.js';
+import { abortable, within, type LoopLogger } from '../util/time.js';
 import type { PubSub } from './broker/broker.js';
 import { diffAsset, isFinal } from './diff.js';
 import {
   InvalidWatchTargetError,
+  StatusBrokerUnavailableError,
   StatusWatcherStoppedError,
   type StatusSubscription,
   type WatchTarget,
@@ -37,6 +38,8 @@ export interface SubscribeDeps {
   readonly logger: LoopLogger;
   /** The most asset ids one `watch` accepts. */
   readonly maxAssetIds: number;
+  /** How long `watch` waits for the tenant's channel before giving up. */
+  readonly brokerTimeoutMs: number;
   readonly stopped: () => boolean;
   /** Starts the loop, or wakes it: there is something to poll. */
   readonly wake: () => void;
@@ -58,7 +61,7 @@ export async function watch(
   const entries: AssetEntry[] = [];
   let group: GroupEntry | null = null;
   try {
-    await abortable(ensureChannel(deps, tenant), signal);
+    await abortable(channelReady(deps, tenant), signal);
     if (groupId !== undefined) group = holdGroup(deps, tenant, groupId);
     for (const id of assetIds) entries.push(holdAsset(deps, tenant, id));
     const loads = [group?.load, ...entries.map((entry) => entry.load)].filter(
@@ -103,6 +106,24 @@ function validate(
     throw new InvalidWatchTargetError('Watch at least one asset id or a group id.', 'assetIds');
   }
   return { credential: target.credential, assetIds, groupId };
+}
+
+/**
+ * The tenant's channel, subscribed within `brokerTimeoutMs`; otherwise (or when subscribing
+ * fails) `StatusBrokerUnavailableError`. A subscribe still pending is kept: the next watch
+ * waits on the same one, and it takes effect when the broker is back.
+ */
+async function channelReady(deps: SubscribeDeps, tenant: Tenant): Promise<void> {
+  try {
+    await within(
+      ensureChannel(deps, tenant),
+      deps.brokerTimeoutMs,
+      () => new StatusBrokerUnavailableError(),
+    );
+  } catch (error) {
+    if (error instanceof StatusBrokerUnavailableError) throw error;
+    throw new StatusBrokerUnavailableError({ cause: error });
+  }
 }
 
 /** Subscribes the tenant to its bus channel once; what arrives goes to the fan-out. */

@@ -22,6 +22,9 @@
  *   than `backoffAfterMs`, double after a failed read, and reset on a change or a recovery.
  * - Failed reads never end the loop. When an asset's reads have failed for `staleAfterMs`, its
  *   subscribers get a `stale` event; `recovered` follows the next good read.
+ * - While the broker is unreachable, nothing is polled here: subscribers get `stale` events
+ *   (`SERVICE_UNAVAILABLE`) after `staleAfterMs`, and `recovered` when it answers again
+ *   (`outage.ts`); a new credential's `watch` rejects after `brokerTimeoutMs`.
  * - When the broker reconnects after an outage (`PubSub.onReconnect`), events published meanwhile
  *   may be lost: the next iteration re-reads what this instance's subscribers watch and delivers
  *   what they missed here, each change still once (delivery diffs against what they were sent).
@@ -32,7 +35,7 @@
  * 3. `reads.ts` (budgeted upstream reads, as the `StatusSource` says), `leases.ts` (lease keys
  *    over the broker), `fanout.ts` (bus items → subscriber events), `publish.ts` (outbox → bus).
  * 4. `poll.ts` (one tenant's poll → an outbox), `subscribe.ts` (`watch`), `resync.ts` (after a
- *    broker reconnect).
+ *    broker reconnect), `outage.ts` (while the broker is unreachable).
  * 5. This file: composition, the loop, stats, stopping.
  * Vocabulary used throughout: `settings.ts`, `events.ts`, `queue.ts`, `rate-budget.ts`,
  * `bus-codec.ts`, `broker/`.
@@ -50,6 +53,7 @@ import { createMemoryBroker } from './broker/memory.js';
 import { StatusWatcherStoppedError, type StatusSubscription, type WatchTarget } from './events.js';
 import { Fanout } from './fanout.js';
 import { LeaseKeeper } from './leases.js';
+import { BrokerOutage } from './outage.js';
 import { pollTenant, type PollDeps } from './poll.js';
 import { publish, type Outbox, type PublishDeps } from './publish.js';
 import { RateBudget } from './rate-budget.js';
@@ -159,6 +163,7 @@ class Watcher implements StatusWatcher {
   private readonly subscribing: SubscribeDeps;
   private readonly polling: PollDeps;
   private readonly resyncing: ResyncDeps;
+  private readonly outage: BrokerOutage;
 
   private stopped = false;
   private readonly stopController = new AbortController();
@@ -213,6 +218,7 @@ class Watcher implements StatusWatcher {
       reader: this.reader,
       source: this.source,
       maxAssetIds: settings.maxAssetIds,
+      brokerTimeoutMs: settings.brokerTimeoutMs,
       stopped,
       wake: () => this.startLoop(),
     };
@@ -223,6 +229,12 @@ class Watcher implements StatusWatcher {
       reader: this.reader,
       now,
     };
+    this.outage = new BrokerOutage({
+      registry: this.registry,
+      fanout,
+      now,
+      staleAfterMs: settings.staleAfterMs,
+    });
     this.resyncing = {
       source: this.source,
       fanout,
@@ -311,7 +323,9 @@ class Watcher implements StatusWatcher {
     }
     const targets = this.registry.leaseTargets();
     const held = await this.leases.claim(targets.map((target) => target.key));
-    this.registry.markHeld(targets, held);
+    if (held === null) this.outage.failed();
+    else this.outage.answered();
+    this.registry.markHeld(targets, held ?? new Set());
     if (!this.stopped) {
       await mapLimit(this.registry.tenants(), TENANT_CONCURRENCY, async (tenant) => {
         const out = await pollTenant(this.polling, tenant, startedAt, counters);

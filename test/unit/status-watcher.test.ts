@@ -3,6 +3,7 @@ import {
   createMemoryBroker,
   createStatusWatcher,
   InvalidWatchTargetError,
+  StatusBrokerUnavailableError,
   StatusWatcherStoppedError,
   type StatusBroker,
   type StatusWatcher,
@@ -675,5 +676,77 @@ describe('status watcher: reads nobody waits for', () => {
     expect(upstream.count('getAsset')).toBe(readsThen);
     expect(readsThen).toBeLessThan(10);
     expect(watcher.stats()).toMatchObject({ pendingWatches: 0, credentials: 0 });
+  });
+});
+
+describe('status watcher: a broker outage', () => {
+  /** A memory broker that fails its commands, and holds subscribes, while `down`. */
+  function flakyBroker() {
+    const inner = createMemoryBroker();
+    let down = false;
+    const held: Array<() => void> = [];
+    const check = () => {
+      if (down) throw new Error('broker down');
+    };
+    const broker: StatusBroker = {
+      pubsub: {
+        publish: async (channel, message) => (check(), inner.pubsub.publish(channel, message)),
+        subscribe: (channel, handler) =>
+          down
+            ? new Promise((resolve) =>
+                held.push(() => resolve(inner.pubsub.subscribe(channel, handler))),
+              )
+            : inner.pubsub.subscribe(channel, handler),
+      },
+      leases: {
+        claim: async (owner, keys, ttlMs) => (check(), inner.leases.claim(owner, keys, ttlMs)),
+        release: async (owner, keys) => (check(), inner.leases.release(owner, keys)),
+      },
+      close: () => inner.close(),
+    };
+    const setDown = (value: boolean) => {
+      down = value;
+      if (!value) for (const release of held.splice(0)) release();
+    };
+    return { broker, setDown };
+  }
+
+  it('sends stale events, refuses a new credential within brokerTimeoutMs, and recovers', async () => {
+    const { broker, setDown } = flakyBroker();
+    const { sim, activate, watcher } = setup({ broker, staleAfterMs: 60, brokerTimeoutMs: 300 });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await log.until((events) => events.length === 2, 'the first events');
+
+    setDown(true);
+    const [stale] = (
+      await log.until((e) => e.some((event) => event.kind === 'stale'), 'the stale event', 2000)
+    ).filter((event) => event.kind === 'stale');
+    expect(stale).toMatchObject({ reason: 'SERVICE_UNAVAILABLE' });
+    expect(stale?.kind === 'stale' && [...stale.assetIds].sort()).toEqual([...assetIds].sort());
+
+    // A credential with no channel yet cannot get one: a clear refusal, soon.
+    const other = await seedAssets(sim, KEY_B, 1, 1);
+    const startedAt = Date.now();
+    await expect(
+      watcher.watch({ credential: KEY_B, assetIds: other.assetIds }),
+    ).rejects.toBeInstanceOf(StatusBrokerUnavailableError);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+
+    // The assets finish while the broker is away; once it is back, subscribers hear of it.
+    activate();
+    setDown(false);
+    await log.untilDone(3000);
+    const kinds = log.events.map((event) => event.kind);
+    expect(kinds.filter((kind) => kind === 'stale')).toHaveLength(1);
+    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.indexOf('stale'));
+    for (const id of assetIds) {
+      expect(log.statuses(id)).toEqual([
+        [null, 'PROCESSING'],
+        ['PROCESSING', 'ACTIVE'],
+      ]);
+    }
+    const late = new EventLog(await watcher.watch({ credential: KEY_B, assetIds: other.assetIds }));
+    await late.until((events) => events.length === 1, 'a watch after the outage');
   });
 });
