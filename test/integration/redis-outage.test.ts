@@ -31,28 +31,34 @@ afterEach(async () => {
 const kinds = (results: GraphQLResult[]) =>
   results.map((r) => r.data?.assetStatusChanged?.kind as string | undefined);
 
+/** A private Redis, a simulator and a gateway on both, stopped after the test. */
+async function start(activationMs: number) {
+  const redis = await privateRedis();
+  cleanups.push(() => redis.kill());
+  const sim = await startInstrumentedSimulator({ activationMs });
+  cleanups.push(() => sim.stop());
+  const gateway = await startGateway(
+    loadConfig({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      UPSTREAM_URL: sim.url,
+      POLL_INTERVAL_MS: '100',
+      RATE_LIMIT_PER_MINUTE: '0',
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'avatar-gateway-outage:',
+    }),
+    { logger: pino({ level: 'silent' }) },
+  );
+  cleanups.push(() => gateway.stop());
+  return { redis, sim, gateway };
+}
+
 describe('a Redis outage', () => {
   it('degrades to STALE events and clear errors within seconds, never a block', async () => {
-    const redis = await privateRedis();
-    cleanups.push(() => redis.kill());
-    const sim = await startInstrumentedSimulator({ activationMs: ACTIVATION_MS });
-    cleanups.push(() => sim.stop());
-    const gateway = await startGateway(
-      loadConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        UPSTREAM_URL: sim.url,
-        POLL_INTERVAL_MS: '100',
-        RATE_LIMIT_PER_MINUTE: '0',
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: 'avatar-gateway-outage:',
-      }),
-      { logger: pino({ level: 'silent' }) },
-    );
+    const { redis, sim, gateway } = await start(ACTIVATION_MS);
     const clients: Client[] = [];
     cleanups.push(async () => {
       for (const client of clients) await client.dispose();
-      await gateway.stop();
     });
     const client = (key: string) => {
       const made = wsClient(gateway.url, key);
@@ -127,22 +133,7 @@ describe('a Redis outage', () => {
   });
 
   it('stops within seconds while Redis is away, with subscriptions open and a SUBSCRIBE waiting', async () => {
-    const redis = await privateRedis();
-    cleanups.push(() => redis.kill());
-    const sim = await startInstrumentedSimulator({ activationMs: 60_000 });
-    cleanups.push(() => sim.stop());
-    const gateway = await startGateway(
-      loadConfig({
-        PORT: '0',
-        LOG_LEVEL: 'silent',
-        UPSTREAM_URL: sim.url,
-        POLL_INTERVAL_MS: '100',
-        RATE_LIMIT_PER_MINUTE: '0',
-        REDIS_URL: redis.url,
-        REDIS_KEY_PREFIX: 'avatar-gateway-outage:',
-      }),
-      { logger: pino({ level: 'silent' }) },
-    );
+    const { redis, gateway } = await start(60_000);
     const ws = wsClient(gateway.url, KEY);
     cleanups.push(async () => {
       await ws.dispose();
