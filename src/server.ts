@@ -205,6 +205,7 @@ export async function createServer(
       context: (granted) => contextFor({ access: granted }),
       formatError,
       logger: deps.logger,
+      metrics,
     });
   }
   const refuse = (res: ServerResponse, error: GraphQLError, headers?: Record<string, string>) => {

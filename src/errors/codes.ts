@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'UPSTREAM_TIMEOUT',
   /** The upstream answered something the gateway cannot use. */
   'UPSTREAM_BAD_RESPONSE',
+  /** The gateway's shared state (Redis) is unreachable; try again shortly. */
+  'SERVICE_UNAVAILABLE',
   /** `addAssets` item only: the create call was sent but not confirmed; it may exist. */
   'OUTCOME_UNKNOWN',
   /** The person has not finished the liveness check yet; try again shortly. */

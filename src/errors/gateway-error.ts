@@ -184,6 +184,14 @@ export class TooManySubscriptionsError extends GatewayError {
   }
 }
 
+/** The gateway's shared state (Redis) did not answer in time: nothing the client did wrong. */
+export class ServiceUnavailableError extends GatewayError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(message: string, cause?: Error) {
+    super('SERVICE_UNAVAILABLE', message, {}, cause);
+  }
+}
+
 function stripUndefined(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
 }

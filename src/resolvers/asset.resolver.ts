@@ -102,6 +102,8 @@ export class AssetResolver {
     const opts = ctx.callOptions();
     await ctx.upstream.deleteAsset(opts, checkId(id, 'id'));
     ctx.loaders.asset.clear(id);
+    // Its subscribers hear of it now, final or not (a poll would never read a final asset).
+    ctx.live?.watcher.noteAssetDeleted(opts.credential, id);
     return id;
   }
 }

@@ -47,6 +47,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Limits, WsConfig } from '../config/index.js';
 import type { GatewayContext } from '../graphql/context.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { TooManySubscriptionsError } from '../errors/gateway-error.js';
 import type { AccessResult } from '../security/access.js';
 import { INTERNAL_ERROR_REASON, serveWebSocket } from './adapter.js';
@@ -72,6 +73,11 @@ export interface SubscriptionServerOptions {
   /** The HTTP side's `formatError`: masks and logs the unexpected. */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   logger: Logger;
+  /**
+   * Counts each `subscribe` in `graphql_requests_total`: `subscription` when it runs, `unknown`
+   * when it is refused (only subscriptions run over WebSocket).
+   */
+  metrics?: Pick<GatewayMetrics, 'countRequest'>;
   /**
    * On `dispose`, how long sockets get to finish the closing handshake before they are
    * terminated.
@@ -150,9 +156,11 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         // `ctx.subscriptions` already holds this operation's reservation.
         const running = Object.keys(ctx.subscriptions).length;
         if (running > limits.maxSubscriptionsPerConnection) {
+          options.metrics?.countRequest('unknown');
           return [new TooManySubscriptionsError(limits.maxSubscriptionsPerConnection)];
         }
         const prepared = prepare(schema, payload, queryLimits);
+        options.metrics?.countRequest(Array.isArray(prepared) ? 'unknown' : 'subscription');
         if (Array.isArray(prepared)) return prepared;
         if (connection.access === null) throw new Error('subscribe on an unauthenticated socket');
         const controller = new AbortController();

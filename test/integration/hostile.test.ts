@@ -357,3 +357,73 @@ describe('hostile requests', () => {
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
   });
 });
+
+describe('hostile WebSocket: 50 subscriptions of 100 made-up asset ids each, then gone', () => {
+  it('cancels the reads nobody waits for, and another key stays fast', async () => {
+    // Imported here, so that this block stays the only change to the file.
+    const { pino } = await import('pino');
+    const { startGateway } = await import('../../src/app.js');
+    const { loadConfig } = await import('../../src/config/index.js');
+    const { startInstrumentedSimulator } = await import('../helpers/instrumented-simulator.js');
+    const { until, wsClient } = await import('../helpers/ws-client.js');
+    const sim = await startInstrumentedSimulator({ activationMs: 60_000 });
+    const live = await startGateway(
+      loadConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        UPSTREAM_URL: sim.url,
+        POLL_INTERVAL_MS: '200',
+        RATE_LIMIT_PER_MINUTE: '0',
+        GRAPHQL_MAX_LIST_LENGTH: '1000',
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+    try {
+      const attacker = wsClient(live.url, 'hostile-orphan-reads-key');
+      const outcomes: string[] = [];
+      for (let s = 0; s < 50; s++) {
+        attacker.subscribe(
+          {
+            query: 'subscription ($ids: [ID!]) { assetStatusChanged(assetIds: $ids) { kind } }',
+            variables: { ids: Array.from({ length: 100 }, (_, i) => `made-up-${s}-${i}`) },
+          },
+          {
+            next: () => outcomes.push('next'),
+            error: () => outcomes.push('error'),
+            complete: () => outcomes.push('complete'),
+          },
+        );
+      }
+      const assetReads = () => sim.reads.filter((read) => read.method === 'getAsset').length;
+      await until(assetReads, (n) => n >= 10, 'the first reads');
+      await attacker.dispose();
+
+      // Everything the attacker started is released within a second or two...
+      await until(
+        () => live.live.watcher.stats(),
+        (stats) => stats.pendingWatches === 0 && stats.credentials === 0,
+        'the watcher to forget the attacker',
+        2000,
+      );
+      // ...another key is answered at once...
+      const startedAt = Date.now();
+      const other = await fetch(live.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer other-tenant-key' },
+        body: JSON.stringify({ query: '{ groups { total } }' }),
+      });
+      expect(other.status).toBe(200);
+      await other.text();
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+      // ...and no read is made for the attacker any more (each watch stopped at its first
+      // NOT_FOUND; at most a few in flight when it left).
+      const readsThen = assetReads();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(assetReads()).toBe(readsThen);
+      expect(readsThen).toBeLessThan(500);
+    } finally {
+      await live.stop();
+      await sim.stop();
+    }
+  });
+});
