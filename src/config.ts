@@ -129,6 +129,19 @@ export interface Config {
    */
   readonly shutdownTimeoutMs: number;
   /**
+   * `HTTP_REQUEST_TIMEOUT_MS`: how long a client may take to send a request's headers and body;
+   * slower connections (slowloris) are dropped. Responses are not bound by it.
+   * @default 30000
+   */
+  readonly httpRequestTimeoutMs: number;
+  /**
+   * `ASSET_URLS_ALLOW_INTERNAL`: accept asset URLs at internal addresses (loopback,
+   * link-local such as 169.254.169.254, private ranges, `localhost`); off, they are refused
+   * with `BAD_USER_INPUT`.
+   * @default false
+   */
+  readonly assetUrlsAllowInternal: boolean;
+  /**
    * `POLL_INTERVAL_MS`: how often live subscriptions poll the upstream (asset statuses,
    * verification tokens); slow assets back off from there.
    * @default 2000
@@ -175,6 +188,30 @@ export interface WsConfig {
    * @default 20
    */
   readonly maxMessagesPerSecond: number;
+  /**
+   * `WS_MAX_CONNECTIONS`: open sockets per process; one more upgrade is refused with HTTP 503
+   * (and a socket that got past a race is closed with 1013, "try again later").
+   * @default 10000
+   */
+  readonly maxConnections: number;
+  /**
+   * `WS_MAX_CONNECTIONS_PER_IP`: open sockets per client address; one more upgrade is refused
+   * with HTTP 429 (or closed with 1013 after a race).
+   * @default 100
+   */
+  readonly maxConnectionsPerIp: number;
+  /**
+   * `WS_MAX_SUBSCRIPTIONS`: operations running at once over all sockets of the process; one more
+   * gets a `TOO_MANY_SUBSCRIPTIONS` error and the others go on.
+   * @default 20000
+   */
+  readonly maxSubscriptions: number;
+  /**
+   * `WS_CLOSE_TIMEOUT_MS`: how long a socket the server closed may take to answer the close
+   * before it is terminated; its messages meanwhile are ignored.
+   * @default 1000
+   */
+  readonly closeTimeoutMs: number;
 }
 
 export interface JwtConfig {
@@ -234,6 +271,13 @@ export interface Limits {
    * @default 65536
    */
   readonly maxVariablesBytes: number;
+  /**
+   * `GRAPHQL_MAX_SELECTIONS`: fields in one document, counting each fragment spread as the
+   * fields it brings; checked before validation, whose cost grows with the square of repeated
+   * selections. Over it: `QUERY_TOO_COMPLEX`.
+   * @default 500
+   */
+  readonly maxSelections: number;
 }
 
 export interface RateLimitConfig {
@@ -248,6 +292,18 @@ export interface RateLimitConfig {
    * @default 100
    */
   readonly burst: number;
+  /**
+   * `RATE_LIMIT_PER_IP_PER_MINUTE`: requests (and WebSocket `subscribe` messages) per client
+   * address per minute, on top of the per-client limit, so that inventing keys does not dodge
+   * it; `0` turns it off.
+   * @default 1200
+   */
+  readonly perIpPerMinute: number;
+  /**
+   * `RATE_LIMIT_PER_IP_BURST`: how many requests one address may send at once.
+   * @default 200
+   */
+  readonly perIpBurst: number;
 }
 
 /** A variable that cannot be used; the message names it. */
@@ -302,6 +358,10 @@ function live(env: Env): Pick<Config, 'pollIntervalMs' | 'redisKeyPrefix' | 'ws'
       maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 65_536, 1024, 64 * 1024 * 1024),
       connectionInitTimeoutMs: integer(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1, 600_000),
       maxMessagesPerSecond: integer(env, 'WS_MAX_MESSAGES_PER_SECOND', 20, 1, 100_000),
+      maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+      maxConnectionsPerIp: integer(env, 'WS_MAX_CONNECTIONS_PER_IP', 100, 1, 1_000_000),
+      maxSubscriptions: integer(env, 'WS_MAX_SUBSCRIPTIONS', 20_000, 1, 10_000_000),
+      closeTimeoutMs: integer(env, 'WS_CLOSE_TIMEOUT_MS', 1000, 1, 60_000),
     }),
   };
 }
@@ -339,6 +399,7 @@ function security(env: Env): SecurityConfig {
     maxStringLength: integer(env, 'GRAPHQL_MAX_STRING_LENGTH', 2048, 64, 1_048_576),
     maxListLength: integer(env, 'GRAPHQL_MAX_LIST_LENGTH', 1000, 1, 100_000),
     maxVariablesBytes: integer(env, 'GRAPHQL_MAX_VARIABLES_BYTES', 65_536, 1024, maxBodyBytes),
+    maxSelections: integer(env, 'GRAPHQL_MAX_SELECTIONS', 500, 1, 1_000_000),
   });
   const perMinute = integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
@@ -352,9 +413,13 @@ function security(env: Env): SecurityConfig {
     rateLimit: Object.freeze({
       perMinute,
       burst: integer(env, 'RATE_LIMIT_BURST', 100, 1, 1_000_000),
+      perIpPerMinute: integer(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 1200, 0, 1_000_000),
+      perIpBurst: integer(env, 'RATE_LIMIT_PER_IP_BURST', 200, 1, 1_000_000),
     }),
     redisUrl: redisUrl(env, 'REDIS_URL'),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    httpRequestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    assetUrlsAllowInternal: bool(env, 'ASSET_URLS_ALLOW_INTERNAL', false),
   };
 }
 
@@ -371,6 +436,8 @@ type SecurityConfig = Pick<
   | 'rateLimit'
   | 'redisUrl'
   | 'shutdownTimeoutMs'
+  | 'httpRequestTimeoutMs'
+  | 'assetUrlsAllowInternal'
 >;
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
