@@ -2,9 +2,9 @@
  * The analysis of each distinct document, done once and kept in a bounded LRU that HTTP and
  * WebSocket share, so that repeating a document (costly or not) repeats none of the work:
  *
- * - **before validation** (per document): bracket nesting, parse (`GRAPHQL_MAX_TOKENS`), and the
- *   selection budget (`GRAPHQL_MAX_SELECTIONS`, `selections.ts`), which bounds what validation
- *   may cost;
+ * - **before validation** (per document): bracket nesting, parse (`GRAPHQL_MAX_TOKENS`),
+ *   aliases and literals, and the selection budget (`GRAPHQL_MAX_SELECTIONS`,
+ *   `selections.ts`), which bounds what validation may cost;
  * - **validation** (per document; the WebSocket side asks, Apollo validates and caches for HTTP);
  * - **after validation** (per document and operation name): aliases, literals, depth and cost.
  *   Cost depends on the variables (`pageSize: $n`), so it is kept only for operations sent
@@ -22,7 +22,7 @@ import {
 } from 'graphql';
 import type { Limits } from '../config.js';
 import { TooManySelectionsError, type GatewayError } from '../errors/gateway-error.js';
-import { checkOperation, checkSource, type OperationToCheck } from './limits.js';
+import { checkLiterals, checkOperation, checkSource, type OperationToCheck } from './limits.js';
 import { Lru } from './lru.js';
 import { countSelections } from './selections.js';
 
@@ -110,7 +110,11 @@ function analyseSource(query: string, limits: Limits | undefined): SourceAnalysi
     if (error instanceof GraphQLError) return { ok: false, error, parse: true };
     throw error;
   }
-  if (limits && countSelections(document, limits.maxSelections) > limits.maxSelections) {
+  if (limits === undefined) return { ok: true, document };
+  // Aliases first: a flood of aliases is refused with its own, more telling code.
+  const literal = checkLiterals(document, limits);
+  if (literal) return { ok: false, error: literal, parse: false };
+  if (countSelections(document, limits.maxSelections) > limits.maxSelections) {
     return { ok: false, error: new TooManySelectionsError(limits.maxSelections), parse: false };
   }
   return { ok: true, document };

@@ -240,8 +240,8 @@ export function checkOperation(
   return null;
 }
 
-/** Aliases, and strings and lists written into the document itself. */
-function checkLiterals(
+/** Aliases, and strings and lists written into the document itself; needs no validation. */
+export function checkLiterals(
   document: DocumentNode,
   limits: Pick<Limits, 'maxAliases' | 'maxStringLength' | 'maxListLength'>,
 ): GatewayError | null {

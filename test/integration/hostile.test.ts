@@ -228,6 +228,71 @@ const CORPUS: Array<[string, () => Promise<Answer>, number, string[] | undefined
   ['a javascript: URL', () => addAsset('javascript:alert(1)'), 200, ['BAD_USER_INPUT']],
   ['a file: URL', () => addAsset('file:///etc/passwd'), 200, ['BAD_USER_INPUT']],
   ['a data: URL', () => addAsset('data:image/png;base64,iVBORw0KGgo='), 200, ['BAD_USER_INPUT']],
+  // Issue 15: URLs at internal addresses, and control characters that `URL` would drop.
+  [
+    'the cloud metadata address',
+    () => addAsset('http://169.254.169.254/latest/meta-data/'),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  ['the local Redis', () => addAsset('http://127.0.0.1:6379/'), 200, ['BAD_USER_INPUT']],
+  ['loopback in hex', () => addAsset('http://0x7f000001/a.png'), 200, ['BAD_USER_INPUT']],
+  ['localhost', () => addAsset('http://localhost/a.png'), 200, ['BAD_USER_INPUT']],
+  ['a private range', () => addAsset('https://10.1.2.3/a.png'), 200, ['BAD_USER_INPUT']],
+  ['IPv6 loopback', () => addAsset('http://[::1]/a.png'), 200, ['BAD_USER_INPUT']],
+  [
+    'IPv4-mapped IPv6 loopback',
+    () => addAsset('http://[::ffff:127.0.0.1]/a.png'),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  ['IPv6 link-local', () => addAsset('http://[fe80::1]/a.png'), 200, ['BAD_USER_INPUT']],
+  [
+    'CR/LF in an asset URL',
+    () => addAsset('https://cdn.example.com/a.png\r\nX-Injected: 1'),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  [
+    'CR/LF in a callbackUrl',
+    () =>
+      op('mutation($u: String!) { startRealPersonVerification(callbackUrl: $u) { token } }', {
+        u: 'https://app.example.com/done\r\nSet-Cookie: a=b',
+      }),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  [
+    'NUL in a group name',
+    () =>
+      op('mutation($n: String!) { createGroup(input: { name: $n }) { id } }', { n: 'a\u0000b' }),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  [
+    'a right-to-left override in a group name',
+    () =>
+      op('mutation($n: String!) { createGroup(input: { name: $n }) { id } }', {
+        n: 'invoice\u202Egnp.exe',
+      }),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  [
+    'an isolate in a description',
+    () =>
+      op('mutation($d: String!) { createGroup(input: { name: "n", description: $d }) { id } }', {
+        d: 'x\u2066y',
+      }),
+    200,
+    ['BAD_USER_INPUT'],
+  ],
+  [
+    '2,400 repeated fields (quadratic validation)',
+    () => op(`{ ${'groups { total } '.repeat(2400)}}`),
+    400,
+    ['QUERY_TOO_COMPLEX'],
+  ],
   [
     'an unknown enum value inline',
     () =>
