@@ -3,10 +3,13 @@
  * with a code from the closed list, never a 500, never a crash; the server answers normally
  * afterwards and has logged no error.
  */
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors/codes.js';
 import { errorCodes, startTestGateway, type TestGateway } from '../helpers/http-gateway.js';
+import { deferred } from '../helpers/status-harness.js';
 
 let gateway: TestGateway;
 beforeAll(async () => {
@@ -420,5 +423,140 @@ describe('hostile requests', () => {
     expect(gateway.logs().filter((l) => l.level >= 50)).toEqual([]);
     expect(({} as Record<string, unknown>)['query']).toBeUndefined();
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined();
+  });
+});
+
+/** Attacks on resources and on what is forwarded (issue 15), each on a gateway of its own. */
+describe('attacks that cost others (HTTP)', () => {
+  it('refuses the costly document at once, every time (the analysis is cached)', async () => {
+    const costly = `{ ${'groups { total } '.repeat(2400)}}`;
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      const answer = await gateway.gql(costly, undefined, KEY);
+      expect(answer.status).toBe(400);
+      expect(errorCodes(answer.body)).toEqual(['QUERY_TOO_COMPLEX']);
+      // Validating it took ~0.4 s of CPU; parsing and counting take milliseconds.
+      expect(performance.now() - started).toBeLessThan(250);
+    }
+  });
+
+  it('holds back a client that invents a key per request (per-address bucket)', async () => {
+    const rotating = await startTestGateway({
+      env: { RATE_LIMIT_PER_IP_PER_MINUTE: '60', RATE_LIMIT_PER_IP_BURST: '10' },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const answer = await rotating.gql('{ __typename }', undefined, {
+          authorization: `Bearer invented-key-${i}`,
+        });
+        statuses.push(answer.status);
+      }
+      expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+    } finally {
+      await rotating.stop();
+    }
+  });
+
+  it('drops a connection that sends its headers slower than HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const slow = await startTestGateway({ env: { HTTP_REQUEST_TIMEOUT_MS: '300' } });
+    try {
+      const { hostname, port } = new URL(slow.url);
+      const socket = connect(Number(port), hostname);
+      // The server hanging up meanwhile makes a drip fail with EPIPE: expected.
+      socket.on('error', () => undefined);
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      await once(socket, 'connect');
+      const started = Date.now();
+      socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\n');
+      const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 100);
+      await closed;
+      clearInterval(drip);
+      // Node checks every tenth of the timeout: dropped well before twice it.
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('answers every request sent before shutdown', async () => {
+    const arrived = deferred();
+    const draining = await startTestGateway({
+      env: { SHUTDOWN_TIMEOUT_MS: '5000' },
+      overrides: {
+        // A slow upstream: every request is still in flight when shutdown starts.
+        listGroups: async () => {
+          arrived.resolve();
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return { items: [], total: 0, page: 1, pageSize: 10 };
+        },
+      },
+    });
+    const { hostname, port } = new URL(draining.url);
+    const body = JSON.stringify({ query: '{ groups { total } }' });
+    const answers = Array.from(
+      { length: 20 },
+      () =>
+        new Promise<number>((resolve) => {
+          // One connection each (no agent): some are not even accepted when stop() is called.
+          const req = httpRequest(
+            {
+              host: hostname,
+              port,
+              path: '/graphql',
+              method: 'POST',
+              agent: false,
+              headers: { ...KEY, 'content-type': 'application/json' },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          );
+          req.on('error', () => resolve(-1));
+          req.end(body);
+        }),
+    );
+    await arrived.promise;
+    const stopped = draining.stop();
+    expect(await Promise.all(answers)).toEqual(Array(20).fill(200));
+    await stopped;
+  });
+
+  it('suggests no field or type names in production, variable errors included', async () => {
+    const production = await startTestGateway({ env: { NODE_ENV: 'production' } });
+    try {
+      const typo = await production.gql('{ grups { total } }', undefined, KEY);
+      const variable = await production.gql(
+        'mutation($i: CreateGroupInput!) { createGroup(input: $i) { id } }',
+        { i: { nmae: 'x' } },
+        KEY,
+      );
+      const enumValue = await production.gql(
+        'query($s: [AssetStatus!]) { assets(filter: { statuses: $s }) { total } }',
+        { s: ['ACTIV'] },
+        KEY,
+      );
+      for (const answer of [typo, variable, enumValue]) {
+        expect(answer.body.errors.length).toBeGreaterThan(0);
+        expect(answer.text).not.toMatch(/did you mean/i);
+      }
+      expect(new Set(errorCodes(variable.body))).toEqual(new Set(['BAD_USER_INPUT']));
+    } finally {
+      await production.stop();
+    }
+  });
+
+  it('forwards URLs exactly as validated: normalised', async () => {
+    const before = gateway.calls.length;
+    const answer = await gateway.gql(
+      'mutation($u: String!) { startRealPersonVerification(callbackUrl: $u) { token } }',
+      { u: '  HTTPS://App.Example.com:443/done?x=1  ' },
+      KEY,
+    );
+    expect(answer.body.errors).toBeUndefined();
+    const call = gateway.calls.slice(before).find((c) => c.method === 'startVerification');
+    expect(call?.args).toContainEqual({ callbackUrl: 'https://app.example.com/done?x=1' });
   });
 });
