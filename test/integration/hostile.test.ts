@@ -6,10 +6,17 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startGateway, type RunningGateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
 import { ERROR_CODES } from '../../src/errors/codes.js';
+import { graphqlClient } from '../helpers/graphql-client.js';
 import { errorCodes, startTestGateway, type TestGateway } from '../helpers/http-gateway.js';
 import { deferred } from '../helpers/status-harness.js';
+import { PROTOCOL, RawSocket, until, wsUrl } from '../helpers/ws-client.js';
 
 let gateway: TestGateway;
 beforeAll(async () => {
@@ -558,5 +565,222 @@ describe('attacks that cost others (HTTP)', () => {
     expect(answer.body.errors).toBeUndefined();
     const call = gateway.calls.slice(before).find((c) => c.method === 'startVerification');
     expect(call?.args).toContainEqual({ callbackUrl: 'https://app.example.com/done?x=1' });
+  });
+});
+
+/** `101` when the upgrade succeeded (the socket is kept in `opened`), else the HTTP status. */
+async function upgrade(url: string, localAddress: string, opened: WebSocket[]): Promise<number> {
+  const socket = new WebSocket(wsUrl(url), [PROTOCOL], { localAddress });
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => {
+    socket.once('open', () => {
+      opened.push(socket);
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+  });
+}
+
+/** Retries `attempt` until it is true (sockets closed by a test are released asynchronously). */
+async function eventually(attempt: () => Promise<boolean>, what: string, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await attempt())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * A client that speaks WebSocket over a bare TCP socket, so that it can do what `ws` would not:
+ * ignore the server's close frame and keep sending.
+ */
+async function stubbornSocket(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => undefined);
+  const closedAt = new Promise<number>((resolve) =>
+    socket.once('close', () => resolve(Date.now())),
+  );
+  await once(socket, 'connect');
+  socket.write(
+    [
+      'GET /graphql HTTP/1.1',
+      `Host: ${hostname}:${port}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Protocol: ${PROTOCOL}`,
+      '',
+      '',
+    ].join('\r\n'),
+  );
+  const [head] = (await once(socket, 'data')) as [Buffer];
+  expect(head.toString('latin1')).toMatch(/^HTTP\/1\.1 101/);
+  return {
+    /** A masked text frame under 126 bytes (an all-zero mask leaves the payload as is). */
+    send(text: string) {
+      const payload = Buffer.from(text);
+      const header = Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]);
+      if (socket.writable) socket.write(Buffer.concat([header, payload]));
+    },
+    closedAt,
+    destroy: () => socket.destroy(),
+  };
+}
+
+describe('attacks that cost others (WebSocket)', () => {
+  const GROUP_EVENTS = `subscription ($g: ID!) { assetStatusChanged(groupId: $g) { kind } }`;
+  const WS_KEY = 'hostile-ws-key';
+  const lines: string[] = [];
+  const sockets: RawSocket[] = [];
+  let live: RunningGateway;
+  let groupId: string;
+
+  const open = async (localAddress = '127.0.0.1') => {
+    const socket = await RawSocket.open(live.url, { localAddress });
+    sockets.push(socket);
+    return socket;
+  };
+  /** Closes every socket of the test, waiting for each close to complete. */
+  const closeAll = async () => {
+    for (const socket of sockets.splice(0)) {
+      socket.socket.close(1000);
+      await socket.closeCode();
+    }
+  };
+  const subscribers = () => live.live.watcher.stats().subscribers;
+
+  beforeAll(async () => {
+    live = await startGateway(
+      loadConfig({
+        PORT: '0',
+        NODE_ENV: 'production',
+        SIMULATOR_ACTIVATION_MS: '60000',
+        WS_MAX_CONNECTIONS: '4',
+        WS_MAX_CONNECTIONS_PER_IP: '2',
+        WS_MAX_SUBSCRIPTIONS: '3',
+        WS_MAX_MESSAGES_PER_SECOND: '2',
+        RATE_LIMIT_PER_MINUTE: '60',
+        RATE_LIMIT_BURST: '5',
+      }),
+      { logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) }) },
+    );
+    const gql = graphqlClient(live.url, { authorization: `Bearer ${WS_KEY}` });
+    const created = await gql(`mutation { createGroup(input: { name: "ws" }) { id } }`);
+    groupId = created.data.createGroup.id;
+  });
+
+  afterEach(closeAll);
+  afterAll(() => live?.stop());
+
+  it('caps subscriptions per process, refusing one more with TOO_MANY_SUBSCRIPTIONS', async () => {
+    const first = await open('127.0.0.1');
+    await first.init(WS_KEY);
+    const second = await open('127.0.0.2');
+    await second.init(WS_KEY);
+    const before = subscribers();
+    first.subscribe('a', GROUP_EVENTS, { g: groupId });
+    first.subscribe('b', GROUP_EVENTS, { g: groupId });
+    second.subscribe('c', GROUP_EVENTS, { g: groupId });
+    await until(subscribers, (n) => n === before + 3, 'three subscriptions to start');
+    second.subscribe('d', GROUP_EVENTS, { g: groupId });
+    const refused = await second.next((m) => m.id === 'd', 'the refusal');
+    expect(refused.type).toBe('error');
+    expect(refused.payload[0].extensions).toMatchObject({
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      scope: 'server',
+      maxSubscriptions: 3,
+    });
+    // One ends: there is room again.
+    first.send({ id: 'a', type: 'complete' });
+    await until(subscribers, (n) => n === before + 2, 'the subscription to end');
+    second.subscribe('e', GROUP_EVENTS, { g: groupId });
+    await until(subscribers, (n) => n === before + 3, 'the new subscription to start');
+  });
+
+  it("counts subscribe messages against the client's HTTP rate limit", async () => {
+    const key = 'hostile-ws-rate-key';
+    const gql = graphqlClient(live.url, { authorization: `Bearer ${key}` });
+    // Two of the burst of five over HTTP, the rest over the socket.
+    expect((await gql('{ __typename }')).status).toBe(200);
+    expect((await gql('{ __typename }')).status).toBe(200);
+    const socket = await open();
+    await socket.init(key);
+    for (const id of ['1', '2', '3', '4']) socket.subscribe(id, GROUP_EVENTS, { g: 'made-up' });
+    const answers = await Promise.all(
+      ['1', '2', '3', '4'].map((id) => socket.next((m) => m.id === id, `an answer to ${id}`)),
+    );
+    const codes = answers.map((m) => (m.type === 'error' ? m.payload : m.payload.errors)[0]);
+    expect(codes.map((e: any) => e.extensions.code)).toEqual([
+      'NOT_FOUND',
+      'NOT_FOUND',
+      'NOT_FOUND',
+      'RATE_LIMITED',
+    ]);
+  });
+
+  it('refuses the costly document over WebSocket at once, every time', async () => {
+    const socket = await open();
+    await socket.init('hostile-ws-costly-key');
+    // The document of issue 15 (43 kB): refused before anything looks at what it asks.
+    const costly = `{ ${'groups { total } '.repeat(2400)}}`;
+    const started = performance.now();
+    for (const id of ['1', '2', '3']) socket.subscribe(id, costly);
+    for (const id of ['1', '2', '3']) {
+      const answer = await socket.next((m) => m.id === id, `the refusal of ${id}`);
+      expect(answer.payload[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    }
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('suggests no field names over WebSocket in production', async () => {
+    const socket = await open();
+    await socket.init(WS_KEY);
+    socket.subscribe('typo', `subscription { assetStatusChangd { kind } }`);
+    socket.subscribe('type', `subscription ($g: IDD) { assetStatusChanged(groupId: $g) { kind } }`);
+    socket.subscribe('nested', `subscription { assetStatusChanged(groupId: "g") { kindd } }`);
+    for (const id of ['typo', 'type', 'nested']) {
+      const answer = await socket.next((m) => m.id === id, `the error of ${id}`);
+      expect(answer.type).toBe('error');
+      expect(JSON.stringify(answer.payload)).not.toMatch(/did you mean/i);
+    }
+  });
+
+  it('terminates a socket that ignores the close within a second or two, logging once', async () => {
+    const logged = () => lines.filter((l) => l.includes('messages too fast')).length;
+    const before = logged();
+    const stubborn = await stubbornSocket(live.url);
+    // Two a second, bursts of ten: the eleventh message is over, and it goes on regardless.
+    for (let i = 0; i < 11; i++) stubborn.send('{"type":"ping"}');
+    const overAt = Date.now();
+    const drip = setInterval(() => stubborn.send('{"type":"ping"}'), 10);
+    try {
+      const closedAt = await stubborn.closedAt;
+      expect(closedAt - overAt).toBeLessThan(2500);
+      expect(logged() - before).toBe(1);
+    } finally {
+      clearInterval(drip);
+      stubborn.destroy();
+    }
+  });
+
+  it('caps sockets per address (HTTP 429) and per process (HTTP 503), before the handshake', async () => {
+    const opened: WebSocket[] = [];
+    try {
+      // Sockets of earlier tests may still be on their way out.
+      await eventually(async () => (await upgrade(live.url, '127.0.0.1', opened)) === 101, 'room');
+      expect(await upgrade(live.url, '127.0.0.1', opened)).toBe(101);
+      expect(await upgrade(live.url, '127.0.0.1', opened)).toBe(429);
+      await eventually(async () => (await upgrade(live.url, '127.0.0.2', opened)) === 101, 'room');
+      await eventually(async () => (await upgrade(live.url, '127.0.0.3', opened)) === 101, 'room');
+      expect(await upgrade(live.url, '127.0.0.4', opened)).toBe(503);
+      // A closed socket frees its place.
+      opened.shift()!.close();
+      await eventually(async () => (await upgrade(live.url, '127.0.0.4', opened)) === 101, 'room');
+      expect(lines.some((l) => l.includes('the server is full'))).toBe(true);
+    } finally {
+      for (const socket of opened) socket.terminate();
+    }
   });
 });
