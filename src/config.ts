@@ -190,14 +190,14 @@ export interface WsConfig {
   readonly maxMessagesPerSecond: number;
   /**
    * `WS_MAX_CONNECTIONS`: open sockets per process; one more upgrade is refused with HTTP 503
-   * (and a socket that got past a race is closed with 1013, "try again later").
+   * ("try again later", with `Retry-After`) before the handshake.
    * @default 10000
    */
   readonly maxConnections: number;
   /**
    * `WS_MAX_CONNECTIONS_PER_IP`: open sockets per client address; one more upgrade is refused
-   * with HTTP 429 (or closed with 1013 after a race).
-   * @default 100
+   * with HTTP 429 before the handshake. Clients behind one proxy share its address.
+   * @default 250
    */
   readonly maxConnectionsPerIp: number;
   /**
@@ -359,7 +359,7 @@ function live(env: Env): Pick<Config, 'pollIntervalMs' | 'redisKeyPrefix' | 'ws'
       connectionInitTimeoutMs: integer(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 1, 600_000),
       maxMessagesPerSecond: integer(env, 'WS_MAX_MESSAGES_PER_SECOND', 20, 1, 100_000),
       maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
-      maxConnectionsPerIp: integer(env, 'WS_MAX_CONNECTIONS_PER_IP', 100, 1, 1_000_000),
+      maxConnectionsPerIp: integer(env, 'WS_MAX_CONNECTIONS_PER_IP', 250, 1, 1_000_000),
       maxSubscriptions: integer(env, 'WS_MAX_SUBSCRIPTIONS', 20_000, 1, 10_000_000),
       closeTimeoutMs: integer(env, 'WS_CLOSE_TIMEOUT_MS', 1000, 1, 60_000),
     }),

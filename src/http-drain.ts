@@ -1,27 +1,26 @@
 /**
  * Shutdown that answers every request already on its way. Apollo's drain plugin (and node's own
  * `server.close()`) end every connection that has no request *yet*, including those whose
- * request is still in flight on the network: 5 of 20 requests sent just before SIGTERM got no
- * answer. Here the server first keeps accepting and answering for a short settle time (each
- * answer then closes its connection), and only then stops listening and closes idle
- * connections; whatever is still open at the deadline is closed.
+ * request is still on the network: 5 of 20 requests sent just before SIGTERM got no answer.
+ * Here the server stops listening at once (new connections are refused), but connections
+ * already accepted get `settleMs` to send their request; every answer given while draining
+ * closes its connection; whatever is still open at the deadline is closed.
  */
+import { Server as NetServer } from 'node:net';
 import type { Server } from 'node:http';
 
 export interface HttpDrain {
   /**
-   * Answers what arrives for `settleMs`, stops listening, waits for open requests up to
-   * `timeoutMs` in all, then closes every connection. Resolves once the server is closed.
+   * Stops listening, answers requests on accepted connections, ends idle connections after
+   * `settleMs`, and closes every connection at `timeoutMs`. Resolves once all are closed.
    * Idempotent.
    */
   drain(timeoutMs: number): Promise<void>;
-  /** Whether `drain` was called (e.g. for `/readyz`). */
-  readonly draining: boolean;
 }
 
 export interface HttpDrainOptions {
   /**
-   * How long requests keep being accepted once draining starts, for those already sent.
+   * How long an accepted connection may take to send its request once draining started.
    * @default 500 (at most the drain timeout)
    */
   settleMs?: number;
@@ -29,7 +28,6 @@ export interface HttpDrainOptions {
 
 export function trackForDrain(server: Server, options: HttpDrainOptions = {}): HttpDrain {
   let draining: Promise<void> | undefined;
-  // Every answer given while draining closes its connection, so keep-alive clients go away.
   server.on('request', (_req, res) => {
     if (draining) res.setHeader('connection', 'close');
   });
@@ -37,22 +35,15 @@ export function trackForDrain(server: Server, options: HttpDrainOptions = {}): H
     drain: (timeoutMs) =>
       (draining ??= new Promise<void>((resolve) => {
         const settleMs = Math.min(options.settleMs ?? 500, timeoutMs);
-        const settle = setTimeout(() => {
-          server.close(() => {
-            clearTimeout(deadline);
-            resolve();
-          });
-          // `close` ends idle keep-alive connections; these were idle for the whole settle time.
-          server.closeIdleConnections();
-        }, settleMs);
-        const deadline = setTimeout(() => {
+        const settle = setTimeout(() => server.closeIdleConnections(), settleMs);
+        const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        // net's `close`, not http's: http's would also end at once the accepted connections
+        // whose request has not arrived yet.
+        NetServer.prototype.close.call(server, () => {
           clearTimeout(settle);
-          if (server.listening) server.close(() => resolve());
-          server.closeAllConnections();
-        }, timeoutMs);
+          clearTimeout(deadline);
+          resolve();
+        });
       })),
-    get draining() {
-      return draining !== undefined;
-    },
   };
 }

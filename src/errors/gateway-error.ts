@@ -200,7 +200,7 @@ export class TooManySubscriptionsError extends GatewayError {
       scope === 'connection'
         ? `This connection already runs ${maxSubscriptions} subscriptions; end one or open another connection.`
         : `The server already runs its ${maxSubscriptions} subscriptions; try again later.`,
-      { maxSubscriptions, scope },
+      scope === 'connection' ? { maxSubscriptions } : { maxSubscriptions, scope },
     );
   }
 }

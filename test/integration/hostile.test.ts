@@ -492,7 +492,7 @@ describe('attacks that cost others (HTTP)', () => {
     const draining = await startTestGateway({
       env: { SHUTDOWN_TIMEOUT_MS: '5000' },
       overrides: {
-        // A slow upstream: every request is still in flight when shutdown starts.
+        // A slow upstream: the requests are still in flight when shutdown starts.
         listGroups: async () => {
           arrived.resolve();
           await new Promise((resolve) => setTimeout(resolve, 200));
@@ -502,32 +502,36 @@ describe('attacks that cost others (HTTP)', () => {
     });
     const { hostname, port } = new URL(draining.url);
     const body = JSON.stringify({ query: '{ groups { total } }' });
-    const answers = Array.from(
-      { length: 20 },
-      () =>
-        new Promise<number>((resolve) => {
-          // One connection each (no agent): some are not even accepted when stop() is called.
-          const req = httpRequest(
-            {
-              host: hostname,
-              port,
-              path: '/graphql',
-              method: 'POST',
-              agent: false,
-              headers: { ...KEY, 'content-type': 'application/json' },
-            },
-            (res) => {
-              res.resume();
-              res.on('end', () => resolve(res.statusCode ?? 0));
-            },
-          );
-          req.on('error', () => resolve(-1));
-          req.end(body);
-        }),
-    );
+    // One connection each (no agent). Half send at once; the other half are connected but
+    // their request is still on its way when shutdown starts.
+    const requests = Array.from({ length: 20 }, () => {
+      const req = httpRequest({
+        host: hostname,
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent: false,
+        headers: { ...KEY, 'content-type': 'application/json' },
+      });
+      const status = new Promise<number>((resolve) => {
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', () => resolve(-1));
+      });
+      return { req, status, connected: once(req, 'socket').then(([s]) => once(s, 'connect')) };
+    });
+    await Promise.all(requests.map((r) => r.connected));
+    for (const { req } of requests.slice(0, 10)) req.end(body);
     await arrived.promise;
+    // Same process: this lets the server accept every connection (those still in the kernel's
+    // accept queue when shutdown starts are refused, as any closed port's are).
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const stopped = draining.stop();
-    expect(await Promise.all(answers)).toEqual(Array(20).fill(200));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const { req } of requests.slice(10)) req.end(body);
+    expect(await Promise.all(requests.map((r) => r.status))).toEqual(Array(20).fill(200));
     await stopped;
   });
 

@@ -47,7 +47,7 @@ describe('loadConfig', () => {
         connectionInitTimeoutMs: 3000,
         maxMessagesPerSecond: 20,
         maxConnections: 10_000,
-        maxConnectionsPerIp: 100,
+        maxConnectionsPerIp: 250,
         maxSubscriptions: 20_000,
         closeTimeoutMs: 1000,
       },
