@@ -6,6 +6,7 @@
  * | batch size | HTTP body read | `BATCH_TOO_LARGE` |
  * | bracket nesting (before parsing, so the recursive parser is safe) | HTTP body read | `QUERY_TOO_DEEP` |
  * | tokens | parsing (Apollo `parseOptions.maxTokens`) | `GRAPHQL_PARSE_FAILED` |
+ * | aliases, literal strings and lists, selections (`selections.ts`) | before validation (`documents.ts`) | `TOO_MANY_ALIASES`, `INPUT_TOO_LARGE`, `QUERY_TOO_COMPLEX` |
  * | aliases, field depth, literal strings and lists, variables, cost | after validation | `TOO_MANY_ALIASES`, `QUERY_TOO_DEEP`, `INPUT_TOO_LARGE`, `QUERY_TOO_COMPLEX` |
  *
  * Pure functions over `graphql` values, plus an Apollo plugin. `documents.ts` runs them once per

@@ -13,10 +13,11 @@ import {
 } from 'graphql';
 
 /**
- * The fields of every operation and fragment in `document`, each fragment spread counted as the
- * fields it brings (so repeated spreads of one fragment weigh what they expand to). Stops
- * counting past `max` (the answer is then `max + 1`), so exponential fragment nesting costs
- * linear time. Cycles count once; validation refuses them.
+ * The fields of every operation in `document`, each fragment spread counted as the fields it
+ * brings (so repeated spreads of one fragment weigh what they expand to), plus the fields of
+ * fragments no operation spreads (validation looks at them too). Stops counting past `max` (the
+ * answer is then `max + 1`), so exponential fragment nesting costs linear time. Cycles count
+ * once; validation refuses them.
  */
 export function countSelections(document: DocumentNode, max: number): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -53,13 +54,15 @@ export function countSelections(document: DocumentNode, max: number): number {
 
   let total = 0;
   for (const definition of document.definitions) {
-    if (
-      definition.kind === Kind.OPERATION_DEFINITION ||
-      definition.kind === Kind.FRAGMENT_DEFINITION
-    ) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) {
       total += count(definition.selectionSet);
       if (total >= cap) return cap;
     }
+  }
+  for (const [name, fragment] of fragments) {
+    if (memo.has(name)) continue; // Spread by an operation: counted there.
+    total += count(fragment.selectionSet);
+    if (total >= cap) return cap;
   }
   return total;
 }
