@@ -191,6 +191,9 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
             addressOf(connection.request),
           );
           if (!decision.allowed) return [new GatewayRateLimitedError(decision.retryAfterSeconds)];
+          // Completed, or the socket closed, while this one waited: nothing to start (graphql-ws
+          // sends no error for an id it no longer holds).
+          if (!(id in ctx.subscriptions)) return [new GraphQLError('Subscription ended.')];
           // Others may have subscribed while this one waited.
           if (running >= limits.maxSubscriptions) {
             return [new TooManySubscriptionsError(limits.maxSubscriptions, 'server')];
