@@ -559,6 +559,28 @@ describe('attacks that cost others (HTTP)', () => {
     }
   });
 
+  it('accepts internal asset URLs only when ASSET_URLS_ALLOW_INTERNAL says so', async () => {
+    const local = await startTestGateway({ env: { ASSET_URLS_ALLOW_INTERNAL: 'true' } });
+    try {
+      const group = await local.gql(
+        'mutation { createGroup(input: { name: "local files" }) { id } }',
+        undefined,
+        KEY,
+      );
+      const added = await local.gql(
+        'mutation($g: ID!, $u: String!) { addAssets(groupId: $g, assets: [{ url: $u, type: IMAGE }]) { assets { id } failures { code } } }',
+        { g: group.body.data.createGroup.id, u: 'http://127.0.0.1:8080/a.png' },
+        KEY,
+      );
+      expect(added.body.errors).toBeUndefined();
+      expect(added.body.data.addAssets.assets).toHaveLength(1);
+      const create = local.calls.find((c) => c.method === 'createAsset');
+      expect(create?.args[1]).toMatchObject({ url: 'http://127.0.0.1:8080/a.png' });
+    } finally {
+      await local.stop();
+    }
+  });
+
   it('forwards URLs exactly as validated: normalised', async () => {
     const before = gateway.calls.length;
     const answer = await gateway.gql(
