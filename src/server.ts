@@ -74,7 +74,8 @@ export interface ServerDeps {
    */
   readiness?: ReadinessCheck[];
   /**
-   * The per-client rate limiter (e.g. `createRedisRateLimiter`); `null` turns the limit off.
+   * The rate limiter (e.g. `createRedisRateLimiter`) behind the per-client and per-address
+   * buckets of HTTP requests and WebSocket `subscribe` messages; `null` turns both off.
    * @default in memory from `config.rateLimit` (none when `perMinute` is 0)
    */
   rateLimiter?: RateLimiter | null;
