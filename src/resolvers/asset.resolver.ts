@@ -73,7 +73,9 @@ export class AssetResolver {
     const items = checkBatch(assets, 'assets').map((item, i) =>
       compact({
         groupId,
-        url: checkAssetUrl(item.url, `assets[${i}].url`),
+        url: checkAssetUrl(item.url, `assets[${i}].url`, {
+          allowInternal: ctx.assetUrlsAllowInternal,
+        }),
         type: item.type,
         name: item.name == null ? undefined : checkName(item.name, `assets[${i}].name`),
       }),
