@@ -193,19 +193,6 @@ export async function createServer(
     ],
   );
   await apollo.start();
-  if (deps.live) {
-    subscriptions = attachSubscriptions({
-      httpServer,
-      schema,
-      path: GRAPHQL_PATH,
-      limits: config.ws,
-      queryLimits: config.limits,
-      authenticate: (authorization) => access.authenticate(authorization),
-      context: (granted) => contextFor({ access: granted }),
-      formatError,
-      logger: deps.logger,
-    });
-  }
   const refuse = (res: ServerResponse, error: GraphQLError, headers?: Record<string, string>) => {
     metrics.countRequest('unknown');
     metrics.countError(String(error.extensions['code']));
@@ -257,11 +244,27 @@ export async function createServer(
     if (handlers.some((handler) => handler(req, res)) || ops(req, res)) return;
     graphql(req, res);
   });
+  // Listen before the WebSocket server attaches: `ws` re-emits the HTTP server's errors, and a
+  // port in use must reach the caller once, as the listen error, not as a WebSocket failure.
+  // No upgrade can slip in between: the attach runs in the same turn as the listen callback.
   try {
     await listen(httpServer, config.port, config.host);
   } catch (error) {
     await apollo.stop();
     throw error;
+  }
+  if (deps.live) {
+    subscriptions = attachSubscriptions({
+      httpServer,
+      schema,
+      path: GRAPHQL_PATH,
+      limits: config.ws,
+      queryLimits: config.limits,
+      authenticate: (authorization) => access.authenticate(authorization),
+      context: (granted) => contextFor({ access: granted }),
+      formatError,
+      logger: deps.logger,
+    });
   }
   return {
     url: urlOf(httpServer),
