@@ -8,14 +8,16 @@ import { loadConfig, type Config } from './config/index.js';
 import { startGateway, type RunningGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { describeStartupFailure } from './startup-failure.js';
+import { exitOnStartupFailure } from './startup-failure.js';
+
+const ADDRESS = { port: 'PORT', host: 'HOST' };
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
   try {
     config = loadConfig();
   } catch (error) {
-    return failStartup(error);
+    return exitOnStartupFailure(error, ADDRESS);
   }
   const logger = createLogger({
     level: config.logLevel,
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     // Readiness (upstream, Redis) and the Redis rate limit are wired by startGateway.
     server = await startGateway(config, { logger, metrics });
   } catch (error) {
-    return failStartup(error, config);
+    return exitOnStartupFailure(error, ADDRESS, config);
   }
   logger.info({ url: server.url }, `avatar-gateway ready at ${server.url}`);
 
@@ -50,17 +52,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-/** One line for what the operator can fix, the whole error for a bug; exit code 1 either way. */
-function failStartup(error: unknown, config?: Readonly<Config>): never {
-  const line = describeStartupFailure(error, {
-    port: { env: 'PORT', value: config?.port ?? 0 },
-    host: { env: 'HOST', value: config?.host ?? '' },
-  });
-  console.error(line ?? error);
-  process.exit(1);
-}
-
-main().catch(failStartup);
+main().catch((error: unknown) => exitOnStartupFailure(error, ADDRESS));
 
 /** The password in a `redis://` URL, to keep out of logs. */
 function passwordOf(url: string | null): string | null {

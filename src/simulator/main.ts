@@ -12,11 +12,12 @@
  */
 import { parseArgs } from 'node:util';
 import { loadSimulatorConfig, type SimulatorConfig } from '../config/index.js';
-import { describeStartupFailure } from '../startup-failure.js';
+import { exitOnStartupFailure } from '../startup-failure.js';
 import { browserHost, freePort, loopbackHost } from '../util/hosts.js';
 import { startSimulator, type RunningSimulator } from './ark-http.js';
 import { SimulatorState } from './state.js';
 
+const ADDRESS = { port: 'SIMULATOR_PORT', host: 'SIMULATOR_HOST' };
 const USAGE = 'usage: npm run simulator -- [--port <port>] [--host <address>]';
 
 async function main(): Promise<void> {
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   try {
     config = loadSimulatorConfig(withFlags(process.argv.slice(2), process.env));
   } catch (error) {
-    return fail(error);
+    return exitOnStartupFailure(error, ADDRESS);
   }
   let running: RunningSimulator;
   let port = config.port;
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     });
     running = await startSimulator(state, { port, host: config.host });
   } catch (error) {
-    return fail(error, { ...config, port });
+    return exitOnStartupFailure(error, ADDRESS, { port, host: config.host });
   }
   const url = `http://${loopbackHost(config.host)}:${port}`;
   console.log(
@@ -79,14 +80,4 @@ function withFlags(args: string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   };
 }
 
-/** One line for what the user can fix, the whole error for a bug; exit code 1 either way. */
-function fail(error: unknown, config?: Pick<SimulatorConfig, 'port' | 'host'>): never {
-  const line = describeStartupFailure(error, {
-    port: { env: 'SIMULATOR_PORT', value: config?.port ?? 0 },
-    host: { env: 'SIMULATOR_HOST', value: config?.host ?? '' },
-  });
-  console.error(line ?? error);
-  process.exit(1);
-}
-
-main().catch(fail);
+main().catch((error: unknown) => exitOnStartupFailure(error, ADDRESS));
