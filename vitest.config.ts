@@ -26,6 +26,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Decorated classes need Reflect.getMetadata before they load, whatever a test imports first.
     setupFiles: ['reflect-metadata'],
+    // Builds the web console for test/browser when its sources changed.
+    globalSetup: ['test/browser/global-setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     server: { deps: { inline: ['type-graphql'] } },

@@ -11,8 +11,6 @@
  * Options (env): BENCH_RATE (500), BENCH_SECONDS (5).
  */
 import 'reflect-metadata';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { pino } from 'pino';
 import { Pool } from 'undici';
@@ -20,144 +18,13 @@ import { loadConfig } from '../src/config/index.js';
 import { createServer as createGateway } from '../src/server.js';
 import type { ArkAction as UpstreamAction } from '../src/upstream/ark/actions.js';
 import { createArkClient } from '../src/upstream/ark/client.js';
+import { openLoop as load } from './open-loop.js';
+import { startStub } from './stub.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const GROUPS = 50;
 const ASSETS_PER_GROUP = 2;
-
-const meta = (action: string) => ({
-  RequestId: '20260601191715C9DAA092032F19CEC367',
-  Action: action,
-  Version: '2024-01-01',
-  Service: 'ark',
-  Region: 'cn-beijing',
-});
-const groups = Array.from({ length: GROUPS }, (_, i) => ({
-  Id: `group-20260601191715-g${String(i).padStart(4, '0')}`,
-  Name: `group ${i}`,
-  Description: '',
-  GroupType: 'AIGC',
-  CreateTime: '2026-06-01T11:17:15Z',
-  UpdateTime: '2026-06-01T11:17:15Z',
-}));
-const assets = groups.flatMap((group, g) =>
-  Array.from({ length: ASSETS_PER_GROUP }, (_, a) => ({
-    Id: `asset-20260602153901-a${g}x${a}`,
-    Name: `asset ${a}`,
-    AssetType: 'Image',
-    GroupId: group.Id,
-    Status: 'Active',
-    CreateTime: '2026-06-02T07:39:01Z',
-    UpdateTime: '2026-06-02T07:39:04Z',
-  })),
-);
-
-/** The upstream stub: fixed answers, and a count of calls by action. */
-function startStub() {
-  const calls = new Map<string, number>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : {};
-      let answer: unknown;
-      if (req.url === '/v1/private-avatar/groups/list') {
-        calls.set('ListAssetGroups', (calls.get('ListAssetGroups') ?? 0) + 1);
-        const size = body.PageSize ?? 10;
-        const page = body.PageNumber ?? 1;
-        answer = {
-          ResponseMetadata: meta('ListAssetGroups'),
-          Result: {
-            Total: GROUPS,
-            PageNumber: page,
-            PageSize: size,
-            Items: groups.slice((page - 1) * size, page * size),
-          },
-        };
-      } else if (req.url === '/v1/private-avatar/assets/list') {
-        calls.set('ListAssets', (calls.get('ListAssets') ?? 0) + 1);
-        const ids = new Set<string>(body.Filter?.GroupIds ?? []);
-        const matching = assets.filter((asset) => ids.size === 0 || ids.has(asset.GroupId));
-        const size = body.PageSize ?? 10;
-        const page = body.PageNumber ?? 1;
-        answer = {
-          ResponseMetadata: meta('ListAssets'),
-          Result: {
-            Total: matching.length,
-            PageNumber: page,
-            PageSize: size,
-            Items: matching.slice((page - 1) * size, page * size),
-          },
-        };
-      } else {
-        calls.set(
-          `other ${req.method} ${req.url}`,
-          (calls.get(`other ${req.method} ${req.url}`) ?? 0) + 1,
-        );
-        res.writeHead(404).end();
-        return;
-      }
-      const text = JSON.stringify(answer);
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(text),
-      });
-      res.end(text);
-    });
-  });
-  return new Promise<{ url: string; calls: Map<string, number>; stop(): Promise<void> }>(
-    (resolve) =>
-      server.listen(0, '127.0.0.1', () =>
-        resolve({
-          url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          calls,
-          stop: () =>
-            new Promise((done) => {
-              server.closeAllConnections();
-              server.close(() => done());
-            }),
-        }),
-      ),
-  );
-}
-
-interface Figures {
-  p50: number;
-  p99: number;
-  rps: number;
-  errors: number;
-}
-
-/** Open loop: starts a request every 1/rate s whatever the previous ones do, for `seconds`. */
-async function load(send: () => Promise<boolean>, rate: number, seconds: number): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const total = rate * seconds;
-  const started = performance.now();
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const t0 = performance.now();
-    pending.push(
-      send().then(
-        (ok) => {
-          if (ok) latencies.push(performance.now() - t0);
-          else errors++;
-        },
-        () => void errors++,
-      ),
-    );
-  }
-  await Promise.all(pending);
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), rps: latencies.length / elapsed, errors };
-}
 
 const ACTIONS: UpstreamAction[] = [
   'CreateAssetGroup',
@@ -175,7 +42,7 @@ const ACTIONS: UpstreamAction[] = [
 ];
 
 async function main() {
-  const stub = await startStub();
+  const stub = await startStub({ groups: GROUPS, assetsPerGroup: ASSETS_PER_GROUP });
   const client = createArkClient({
     baseUrl: stub.url,
     rateLimits: Object.fromEntries(ACTIONS.map((action) => [action, null])),

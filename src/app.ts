@@ -93,6 +93,10 @@ export async function startGateway(
       defaultModel: config.defaultModel,
       timeoutMs: config.upstreamTimeoutMs,
       rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
+      // With Redis, every instance paces from the same buckets: one budget per upstream key.
+      ...(redis && {
+        sharedPacing: { redis: redis.commands, keyPrefix: `${config.redisKeyPrefix}pace:` },
+      }),
       logger,
       metrics: ops.metrics.upstream,
     });
@@ -103,6 +107,7 @@ export async function startGateway(
   const state = new SimulatorState({
     activationMs: config.simulatorActivationMs,
     tokenTtlMs: config.verificationTtlSeconds * 1000,
+    h5LinkTtlMs: config.simulatorH5LinkTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
   // The simulator speaks Ark over HTTP, so the embedded default exercises the production client.

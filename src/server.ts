@@ -13,8 +13,6 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
@@ -27,6 +25,7 @@ import {
 } from './graphql/context.js';
 import { createFormatError, type FormatError } from './errors/format.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
+import { trackForDrain } from './http-drain.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
 import {
   createMetrics,
@@ -35,14 +34,18 @@ import {
 } from './observability/metrics.js';
 import { requestLogOf, startRequestLog } from './observability/request-log.js';
 import { createAccess, type Access } from './security/access.js';
-import { createCorsPolicy, SANDBOX_ORIGIN } from './security/cors.js';
+import { createClientRate } from './security/client-rate.js';
+import { createCorsPolicy } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
+import { createDocumentAnalyzer, type DocumentAnalyzer } from './security/documents.js';
 import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
 import { buildSchema } from './graphql/schema.js';
 import { subscriptionTransportPlugin } from './subscriptions/apollo-plugin.js';
 import { attachSubscriptions, type SubscriptionServer } from './subscriptions/server.js';
 import type { Upstream } from './upstream/port.js';
+import { createConsoleHandler } from './web/console.js';
+import { landingPagePlugin } from './web/landing-page.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -72,7 +75,8 @@ export interface ServerDeps {
    */
   readiness?: ReadinessCheck[];
   /**
-   * The per-client rate limiter (e.g. `createRedisRateLimiter`); `null` turns the limit off.
+   * The rate limiter (e.g. `createRedisRateLimiter`) behind the per-client and per-address
+   * buckets of HTTP requests and WebSocket `subscribe` messages; `null` turns both off.
    * @default in memory from `config.rateLimit` (none when `perMinute` is 0)
    */
   rateLimiter?: RateLimiter | null;
@@ -108,6 +112,8 @@ export interface GraphQLService {
   schema: GraphQLSchema;
   /** Apollo's `formatError` (masking and error counts), for the WebSocket transport. */
   formatError: FormatError;
+  /** The analysis of documents (selection budget, limits, cost), cached for HTTP and WebSocket. */
+  documents: DocumentAnalyzer;
 }
 
 /** Builds the schema and an Apollo Server around it, without any transport. */
@@ -119,7 +125,10 @@ export async function createGraphQL(
   const schema = await buildSchema();
   const access = createAccess(config, deps.jwks ? { jwks: deps.jwks } : {});
   const metrics = deps.metrics ?? createMetrics();
-  const formatError = createFormatError(deps.logger, metrics);
+  const formatError = createFormatError(deps.logger, metrics, {
+    hideSchemaDetails: !config.graphqlIntrospection,
+  });
+  const documents = createDocumentAnalyzer(schema, config.limits);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     formatError,
@@ -136,9 +145,9 @@ export async function createGraphQL(
     logger: apolloLogger(deps.logger),
     plugins: [
       config.graphqlLandingPage
-        ? ApolloServerPluginLandingPageLocalDefault({ footer: false })
+        ? landingPagePlugin({ console: config.consoleEnabled, graphiql: true })
         : ApolloServerPluginLandingPageDisabled(),
-      createLimitsPlugin(config.limits),
+      createLimitsPlugin(config.limits, documents),
       createMetricsPlugin(metrics),
       ...plugins,
     ],
@@ -152,6 +161,7 @@ export async function createGraphQL(
     metrics,
     schema,
     formatError,
+    documents,
     contextFor: (request) =>
       createContext(
         config,
@@ -176,23 +186,40 @@ export async function createServer(
   config: Readonly<Config>,
   deps: ServerDeps,
 ): Promise<RunningServer> {
-  const httpServer = createHttpServer();
-  // Slow senders (slowloris) may hold a connection this long at most; responses are not bound.
-  httpServer.requestTimeout = 30_000;
+  // Slow senders (slowloris) may hold a connection `httpRequestTimeoutMs` at most, headers
+  // included; responses are not bound. Node checks these every `connectionsCheckingInterval`
+  // (30 s by default, which held connections up to 60 s): check often enough to be on time.
+  const timeoutMs = config.httpRequestTimeoutMs;
+  const httpServer = createHttpServer({
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeoutMs / 10))),
+  });
+  const drain = trackForDrain(httpServer);
   const metrics = deps.metrics ?? createMetrics();
   let subscriptions: SubscriptionServer | undefined;
-  const { apollo, access, contextFor, schema, formatError } = await createGraphQL(
+  const { apollo, access, contextFor, schema, formatError, documents } = await createGraphQL(
     config,
     { ...deps, metrics },
     [
-      ApolloServerPluginDrainHttpServer({
-        httpServer,
-        stopGracePeriodMillis: config.shutdownTimeoutMs,
-      }),
+      {
+        serverWillStart: async () => ({ drainServer: () => drain.drain(config.shutdownTimeoutMs) }),
+      },
       subscriptionTransportPlugin(() => subscriptions),
     ],
   );
   await apollo.start();
+  const rate =
+    deps.rateLimiter === null ||
+    (deps.rateLimiter === undefined && config.rateLimit.perMinute === 0)
+      ? null
+      : createClientRate({
+          limiter: deps.rateLimiter ?? createMemoryRateLimiter(config.rateLimit),
+          perAddress:
+            config.rateLimit.perIpPerMinute > 0
+              ? { perMinute: config.rateLimit.perIpPerMinute, burst: config.rateLimit.perIpBurst }
+              : null,
+        });
   const refuse = (res: ServerResponse, error: GraphQLError, headers?: Record<string, string>) => {
     metrics.countRequest('unknown');
     metrics.countError(String(error.extensions['code']));
@@ -200,15 +227,8 @@ export async function createServer(
   };
   const gate = createGate({
     access,
-    cors: createCorsPolicy(
-      config.graphqlLandingPage ? [...config.corsOrigins, SANDBOX_ORIGIN] : config.corsOrigins,
-    ),
-    limiter:
-      deps.rateLimiter !== undefined
-        ? deps.rateLimiter
-        : config.rateLimit.perMinute > 0
-          ? createMemoryRateLimiter(config.rateLimit)
-          : null,
+    cors: createCorsPolicy(config.corsOrigins),
+    rate,
     refuse,
     onAccess: (req, result) =>
       requestLogOf(req)?.annotate({ principal: result.ok ? result.principal.id : null }),
@@ -219,7 +239,7 @@ export async function createServer(
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     admit: gate.admit,
-    checkOperations: (body) => checkHttpOperations(body, config.limits),
+    checkOperations: (body) => checkHttpOperations(body, config.limits, documents),
     onRefused: (code) => {
       metrics.countRequest('unknown');
       metrics.countError(code);
@@ -237,7 +257,15 @@ export async function createServer(
     readiness: deps.readiness ?? [],
     stopping: () => stopping !== undefined,
   });
-  const handlers = deps.handlers ?? [];
+  const handlers = [
+    ...(deps.handlers ?? []),
+    // GraphiQL replaces the landing page, so it follows GRAPHQL_LANDING_PAGE.
+    createConsoleHandler({
+      console: config.consoleEnabled,
+      graphiql: config.graphqlLandingPage,
+      logger: deps.logger,
+    }),
+  ];
   httpServer.on('request', (req, res) => {
     startRequestLog(req, res, deps.logger, (path) => OPS_PATHS.has(path));
     res.setHeader('x-content-type-options', 'nosniff');
@@ -260,10 +288,13 @@ export async function createServer(
       path: GRAPHQL_PATH,
       limits: config.ws,
       queryLimits: config.limits,
+      documents,
+      ...(rate ? { rate } : {}),
       authenticate: (authorization) => access.authenticate(authorization),
       context: (granted) => contextFor({ access: granted }),
       formatError,
       logger: deps.logger,
+      metrics,
     });
   }
   return {

@@ -28,6 +28,8 @@ export interface GatewayContext {
   /** The clock, for `expiresAt`. */
   readonly now: () => Date;
   readonly verificationTtlSeconds: number;
+  /** `ASSET_URLS_ALLOW_INTERNAL`: asset URLs may point at internal addresses. */
+  readonly assetUrlsAllowInternal: boolean;
   /**
    * The options for every upstream call of this request. Throws `UNAUTHENTICATED` when there
    * is no credential, so call it before doing anything that needs one.
@@ -49,7 +51,10 @@ export interface ContextDeps {
   live?: LiveServices;
 }
 
-export type ContextConfig = Pick<Config, 'defaultModel' | 'verificationTtlSeconds'>;
+export type ContextConfig = Pick<
+  Config,
+  'defaultModel' | 'verificationTtlSeconds' | 'assetUrlsAllowInternal'
+>;
 
 /** What a transport hands over: the outcome of `Access.authenticate`, and its logger. */
 export interface ContextRequest {
@@ -88,6 +93,7 @@ export function createContext(
     logger: request.logger ?? deps.logger,
     now: deps.now ?? (() => new Date()),
     verificationTtlSeconds: config.verificationTtlSeconds,
+    assetUrlsAllowInternal: config.assetUrlsAllowInternal,
     callOptions,
     ...(deps.live ? { live: deps.live } : {}),
   };

@@ -73,7 +73,9 @@ export class AssetResolver {
     const items = checkBatch(assets, 'assets').map((item, i) =>
       compact({
         groupId,
-        url: checkAssetUrl(item.url, `assets[${i}].url`),
+        url: checkAssetUrl(item.url, `assets[${i}].url`, {
+          allowInternal: ctx.assetUrlsAllowInternal,
+        }),
         type: item.type,
         name: item.name == null ? undefined : checkName(item.name, `assets[${i}].name`),
       }),
@@ -102,6 +104,8 @@ export class AssetResolver {
     const opts = ctx.callOptions();
     await ctx.upstream.deleteAsset(opts, checkId(id, 'id'));
     ctx.loaders.asset.clear(id);
+    // Its subscribers hear of it now, final or not (a poll would never read a final asset).
+    ctx.live?.watcher.noteAssetDeleted(opts.credential, id);
     return id;
   }
 }

@@ -11,7 +11,12 @@ export class AssetFilter {
   @Field(() => [AssetStatus], { nullable: true, description: 'Only assets in these statuses.' })
   statuses?: AssetStatus[] | null;
 
-  @Field(() => [AssetType], { nullable: true, description: 'Only assets of these types.' })
+  @Field(() => [AssetType], {
+    nullable: true,
+    description:
+      'Only assets of these types, filtered on each page by the gateway (the upstream has no ' +
+      'type filter): a page may hold fewer items than asked, and `total` counts every type.',
+  })
   types?: AssetType[] | null;
 
   @Field(() => AvatarKind, {

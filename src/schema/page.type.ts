@@ -13,7 +13,12 @@ export function PageOf<TItem extends object>(
     @Field(() => [itemClass], { description: itemsDescription })
     items!: TItem[];
 
-    @Field(() => Int, { description: 'How many items match, over all pages.' })
+    @Field(() => Int, {
+      description:
+        'How many items match, over all pages. When the upstream sends no count, a lower bound: ' +
+        'the items so far, plus one while pages come back full (read on until a short page). ' +
+        'With a `types` filter on assets, it counts every type (the upstream has no type filter).',
+    })
     total!: number;
 
     @Field(() => Int, { description: 'This page’s number, from 1.' })

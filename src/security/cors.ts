@@ -6,9 +6,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Apollo Sandbox, embedded by the landing page, calls from this origin. */
-export const SANDBOX_ORIGIN = 'https://sandbox.embed.apollographql.com';
-
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
 /** Request headers a browser may send cross-origin. */
 const ALLOWED_HEADERS: ReadonlySet<string> = new Set([

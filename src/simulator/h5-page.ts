@@ -34,6 +34,14 @@ export async function handleH5(
     return;
   }
   const token = query.get('token') ?? '';
+  try {
+    // The link stops working before the token does (`h5LinkTtlMs`); ⑫ still answers after.
+    state.openLink(token);
+  } catch (error) {
+    const message = error instanceof UpstreamError ? error.message : 'The link does not work.';
+    sendHtml(res, 410, page('Verification not possible', `<p>${escapeHtml(message)}</p>`));
+    return;
+  }
   sendHtml(
     res,
     200,

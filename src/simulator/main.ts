@@ -7,8 +7,9 @@
  *
  *   npm run simulator -- --port 4020 --host 0.0.0.0
  *
- * Flags win over `SIMULATOR_PORT`/`SIMULATOR_HOST`; `SIMULATOR_ACTIVATION_MS` and
- * `VERIFICATION_TTL_SECONDS` apply as to the gateway's built-in simulator.
+ * Flags win over `SIMULATOR_PORT`/`SIMULATOR_HOST`; `SIMULATOR_ACTIVATION_MS`,
+ * `SIMULATOR_H5_LINK_TTL_SECONDS` and `VERIFICATION_TTL_SECONDS` apply as to the gateway's
+ * built-in simulator.
  */
 import { parseArgs } from 'node:util';
 import { loadSimulatorConfig, type SimulatorConfig } from '../config/index.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     const state = new SimulatorState({
       activationMs: config.activationMs,
       tokenTtlMs: config.tokenTtlMs,
+      h5LinkTtlMs: config.h5LinkTtlMs,
       h5BaseUrl: `http://${browserHost(config.host)}:${port}`,
     });
     running = await startSimulator(state, { port, host: config.host });

@@ -11,10 +11,15 @@
  *   - `fail-face` → `FAILED` with `FaceMismatch` ("Face consistency verification failed.");
  *   - `fail-moderation` → `FAILED` with `ContentModeration`;
  *   - `download-fails` → `createAsset` rejects: `BAD_REQUEST`, `InvalidParameter.DownloadFailed`.
- * - Real person: `startVerification` makes a token valid for `tokenTtlMs`; the H5 page calls
- *   `completeLiveness(token, 'pass' | 'fail')`; `completeVerification` is then `PENDING`
- *   before liveness, `VERIFIED` once (creating a `REAL` group), `VERIFICATION_USED` afterwards,
- *   `VERIFICATION_FAILED` after a failed check, `VERIFICATION_EXPIRED` after the TTL.
+ * - Real person: `startVerification` makes a token valid for `tokenTtlMs` and an H5 link that
+ *   can be opened for `h5LinkTtlMs` (the upstream's link is said to last 120 s, its token 30
+ *   minutes: upstream-evidence.md, issue 16). The H5 page calls `completeLiveness(token, 'pass' |
+ *   'fail')` while the link works; `completeVerification` is then `PENDING` before liveness,
+ *   `VERIFIED` once (creating a `REAL` group), `VERIFICATION_USED` afterwards,
+ *   `VERIFICATION_FAILED` after a failed check, `VERIFICATION_EXPIRED` after the token's TTL,
+ *   and `NOT_FOUND` once the token is forgotten, one more TTL later (as the upstream forgets).
+ * - Memory stays bounded: a key with no call for `idleKeyTtlMs` is forgotten with its groups,
+ *   assets and tokens, and forgotten tokens are dropped (a sweep on calls, at most once a minute).
  * - Lists are sorted newest first (upstream's default `CreateTime Desc`).
  */
 import { UpstreamError } from '../upstream/errors.js';
@@ -42,10 +47,21 @@ export interface SimulatorOptions {
    */
   activationMs?: number;
   /**
-   * How long a verification token can be used, from its creation.
-   * @default 120000
+   * How long a verification token can be exchanged (⑫), from its creation.
+   * @default 1800000 (30 minutes, the upstream's)
    */
   tokenTtlMs?: number;
+  /**
+   * How long the session's H5 link can be opened and its check completed, from the session's
+   * start (never longer than the token).
+   * @default 120000
+   */
+  h5LinkTtlMs?: number;
+  /**
+   * A key with no call for this long is forgotten, with all its data.
+   * @default 3600000 (an hour)
+   */
+  idleKeyTtlMs?: number;
   /**
    * Base of the simulated H5 liveness page (`<h5BaseUrl>/h5/verify?token=…`) and of preview
    * URLs (`<h5BaseUrl>/files/<assetId>`).
@@ -111,15 +127,21 @@ interface StoredToken {
 interface Tenant {
   groups: Map<string, StoredGroup>;
   assets: Map<string, StoredAsset>;
+  /** The last call with this key. */
+  seenAt: number;
 }
 
 const MAX_PAGE_SIZE = 100;
 const MAX_IDS = 100;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** How often, at most, idle keys and forgotten tokens are swept (on the next call). */
+const SWEEP_INTERVAL_MS = 60_000;
 
 export class SimulatorState implements Upstream {
   readonly activationMs: number;
   readonly tokenTtlMs: number;
+  readonly h5LinkTtlMs: number;
+  readonly idleKeyTtlMs: number;
   readonly h5BaseUrl: string;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -127,13 +149,22 @@ export class SimulatorState implements Upstream {
   /** All tokens, by token: the H5 page has no credential. */
   private readonly tokens = new Map<string, StoredToken>();
   private seq = 0;
+  private sweptAt: number;
 
   constructor(options: SimulatorOptions = {}) {
     this.activationMs = options.activationMs ?? 3000;
-    this.tokenTtlMs = options.tokenTtlMs ?? 120_000;
+    this.tokenTtlMs = options.tokenTtlMs ?? 1_800_000;
+    this.h5LinkTtlMs = Math.min(options.h5LinkTtlMs ?? 120_000, this.tokenTtlMs);
+    this.idleKeyTtlMs = options.idleKeyTtlMs ?? 3_600_000;
     this.h5BaseUrl = (options.h5BaseUrl ?? 'http://127.0.0.1/sim').replace(/\/+$/, '');
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
+    this.sweptAt = this.now();
+  }
+
+  /** What the simulator holds now: keys with data, and tokens (for tests and bounds). */
+  stats(): { keys: number; tokens: number } {
+    return { keys: this.tenants.size, tokens: this.tokens.size };
   }
 
   async createGroup(opts: CallOptions, input: NewGroup): Promise<{ id: string }> {
@@ -317,20 +348,21 @@ export class SimulatorState implements Upstream {
   }
 
   /**
-   * What the simulated H5 page does when the person finishes the liveness check. Rejects with
-   * `NOT_FOUND` for an unknown token, `VERIFICATION_EXPIRED` after the TTL and
-   * `VERIFICATION_USED` when the check was already done. Returns the callback URL to send the
-   * browser to, with the upstream's query parameters (`resultCode=10000` means success).
+   * Whether the session's H5 link still works (the page shows its check): throws `NOT_FOUND`
+   * for an unknown token, `VERIFICATION_USED` when the check was already done, and
+   * `VERIFICATION_EXPIRED` once `h5LinkTtlMs` passed (⑫ may still answer for the token).
+   */
+  openLink(token: string): void {
+    this.usableLink(token);
+  }
+
+  /**
+   * What the simulated H5 page does when the person finishes the liveness check: the link must
+   * still work (see `openLink`). Returns the callback URL to send the browser to, with the
+   * upstream's query parameters (`resultCode=10000` means success).
    */
   completeLiveness(token: string, outcome: LivenessOutcome): { callbackUrl: string } {
-    const stored = this.tokens.get(token);
-    if (!stored) throw new UpstreamError('NOT_FOUND', 'The token is unknown.');
-    if (stored.liveness !== 'pending' || stored.used) {
-      throw verificationError('VERIFICATION_USED', 'The liveness check was already done.');
-    }
-    if (this.isExpired(stored)) {
-      throw verificationError('VERIFICATION_EXPIRED', 'The token has expired.');
-    }
+    const stored = this.usableLink(token);
     stored.liveness = outcome === 'pass' ? 'passed' : 'failed';
     const callback = new URL(stored.callbackUrl);
     callback.searchParams.set('bytedToken', token);
@@ -338,16 +370,50 @@ export class SimulatorState implements Upstream {
     return { callbackUrl: callback.toString() };
   }
 
+  private usableLink(token: string): StoredToken {
+    this.sweep();
+    const stored = this.tokens.get(token);
+    if (!stored) throw new UpstreamError('NOT_FOUND', 'The token is unknown.');
+    if (stored.liveness !== 'pending' || stored.used) {
+      throw verificationError('VERIFICATION_USED', 'The liveness check was already done.');
+    }
+    if (this.now() >= stored.createdAt + this.h5LinkTtlMs) {
+      throw verificationError('VERIFICATION_EXPIRED', 'The verification link has expired.');
+    }
+    return stored;
+  }
+
+  /** The key's data; every call with a key counts as its activity. */
   private tenant(opts: CallOptions): Tenant {
     if (!opts.credential) {
       throw new UpstreamError('UNAUTHENTICATED', 'Missing credential.', { status: 401 });
     }
+    this.sweep();
+    const now = this.now();
     let tenant = this.tenants.get(opts.credential);
     if (!tenant) {
-      tenant = { groups: new Map(), assets: new Map() };
+      tenant = { groups: new Map(), assets: new Map(), seenAt: now };
       this.tenants.set(opts.credential, tenant);
     }
+    tenant.seenAt = now;
     return tenant;
+  }
+
+  /**
+   * Forgets idle keys (with their tokens) and tokens one TTL past their expiry. Runs at most
+   * once per `SWEEP_INTERVAL_MS` (or per idle TTL, if shorter), so a call costs O(1) amortised.
+   */
+  private sweep(): void {
+    const now = this.now();
+    if (now - this.sweptAt < Math.min(SWEEP_INTERVAL_MS, this.idleKeyTtlMs)) return;
+    this.sweptAt = now;
+    for (const [credential, tenant] of this.tenants) {
+      if (now - tenant.seenAt >= this.idleKeyTtlMs) this.tenants.delete(credential);
+    }
+    for (const [token, stored] of this.tokens) {
+      const forgotten = now >= stored.createdAt + 2 * this.tokenTtlMs;
+      if (forgotten || !this.tenants.has(stored.credential)) this.tokens.delete(token);
+    }
   }
 
   private addGroup(

@@ -17,6 +17,7 @@ import {
   type StopOptions,
 } from '../status/index.js';
 import { arkStatusSource } from '../upstream/ark/status-source.js';
+import { createSharedBudget } from '../upstream/index.js';
 import type { Upstream } from '../upstream/port.js';
 import type { StatusSource } from '../upstream/status-source.js';
 import {
@@ -49,7 +50,7 @@ export function createLive(
      */
     statusSource?: StatusSource;
     logger: Logger;
-    /** Updated after every poll cycle. */
+    /** Poll cycles, and the gauges of subscriptions and polled assets (read at each scrape). */
     metrics?: WatcherMetrics;
     /**
      * The process's Redis connections (`REDIS_URL`), owned by the caller: the broker and the
@@ -77,12 +78,7 @@ export function createLive(
     broker,
     logger,
     ...(metrics && {
-      onTick: (tick) => {
-        const stats = watcher.stats();
-        metrics.observePollCycle(tick.durationMs / 1000);
-        metrics.setActiveSubscriptions(stats.subscribers);
-        metrics.setWatchedAssets(stats.pollingAssets);
-      },
+      onTick: (tick) => metrics.observePollCycle(tick.durationMs / 1000),
     }),
   });
   const tokenTtlMs = config.verificationTtlSeconds * 1000;
@@ -93,7 +89,22 @@ export function createLive(
     results: redis
       ? createRedisVerificationResults({ redis: redis.commands, keyPrefix: config.redisKeyPrefix })
       : createMemoryVerificationResults(),
+    ...(redis && {
+      sharedBudget: createSharedBudget({
+        redis: redis.commands,
+        keyPrefix: `${config.redisKeyPrefix}budget:`,
+        logger,
+      }),
+    }),
     logger,
+  });
+
+  metrics?.track(() => {
+    const stats = watcher.stats();
+    return {
+      activeSubscriptions: stats.subscribers + verifications.stats().subscribers,
+      watchedAssets: stats.pollingAssets,
+    };
   });
 
   let stopping: Promise<void> | undefined;

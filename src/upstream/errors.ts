@@ -42,7 +42,10 @@ export interface UpstreamErrorDetails {
   upstreamCode?: string;
   /** The vendor's request id (Ark: `ResponseMetadata.RequestId`), for support tickets. */
   requestId?: string;
-  /** Seconds to wait before retrying, from `Retry-After`. */
+  /**
+   * Seconds to wait before retrying, from `Retry-After`; on a `RATE_LIMITED` answer without that
+   * header, the dialect's default wait (Ark: 1 s), so a throttle always means some wait.
+   */
   retryAfter?: number;
   /**
    * True when a create timed out or lost its connection after the request was sent: the

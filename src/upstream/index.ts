@@ -12,6 +12,12 @@ import { createArkClient, type ArkClientOptions } from './ark/client.js';
 import type { Upstream } from './port.js';
 
 export type { UpstreamLogger, UpstreamMetrics } from './http/transport.js';
+export type { RedisCommands } from './http/redis-buckets.js';
+export {
+  createSharedBudget,
+  type SharedBudget,
+  type SharedPacingOptions,
+} from './http/shared-pacing.js';
 
 /** The upstream dialects the gateway speaks. */
 export type UpstreamDialect = 'ark';

@@ -70,6 +70,13 @@ export interface VerificationServiceOptions extends LoopOptions {
   ratePerSecond?: number;
   /** @default createMemoryVerificationResults() */
   results?: VerificationResults;
+  /**
+   * The same budget shared with every instance (with `REDIS_URL` the gateway passes
+   * `createSharedBudget` of `upstream/`): after this process's budget, an exchange also waits
+   * the ms it answers, so N instances' pollers together keep to `ratePerSecond`.
+   * @default undefined (this process's budget only)
+   */
+  sharedBudget?: { take(key: string, action: string, perSecond: number): Promise<number> };
 }
 
 export interface VerificationServiceStats {
@@ -130,6 +137,7 @@ class Verifications implements VerificationService {
   private readonly intervalMs: number;
   private readonly ratePerSecond: number;
   private readonly results: VerificationResults;
+  private readonly sharedBudget: VerificationServiceOptions['sharedBudget'];
   private readonly now: () => number;
   private readonly sleep: Sleep;
   private readonly logger: LoopLogger;
@@ -158,6 +166,7 @@ class Verifications implements VerificationService {
     } = resolveLoopOptions(options));
     this.ratePerSecond = positive(options.ratePerSecond ?? 2, 'ratePerSecond');
     this.results = options.results ?? createMemoryVerificationResults({ now: this.now });
+    this.sharedBudget = options.sharedBudget;
   }
 
   exchange(opts: CallOptions, token: string): Promise<VerificationResult> {
@@ -359,6 +368,8 @@ class Verifications implements VerificationService {
       if (signal?.aborted) return;
       await this.sleep(Math.max(1, shared.budget.waitFor(ACTION)), waitSignal);
     }
+    const sharedWaitMs = (await this.sharedBudget?.take(ckey, ACTION, this.ratePerSecond)) ?? 0;
+    if (sharedWaitMs > 0 && !signal?.aborted) await this.sleep(sharedWaitMs, waitSignal);
   }
 
   /** Sends the final update to every subscriber, ends them, and ends the poller. */

@@ -303,6 +303,72 @@ describe('every method speaks the contract', () => {
   });
 });
 
+describe('tolerated variants of the answers (mocks/CHANGELOG.md)', () => {
+  it('② with TotalCount reads that count', async () => {
+    prefer = 'example=totalCount';
+    await expect(client.listGroups(opts, { page: 1, pageSize: 10 })).resolves.toMatchObject({
+      total: 1,
+      page: 1,
+      pageSize: 10,
+      items: [{ id: GROUP, kind: 'VIRTUAL' }],
+    });
+  });
+
+  it('② with Items alone: a short page is exact, a full page promises more', async () => {
+    prefer = 'example=itemsOnly';
+    await expect(client.listGroups(opts, { page: 1, pageSize: 10 })).resolves.toMatchObject({
+      total: 1,
+      page: 1,
+      pageSize: 10,
+      items: [{ id: GROUP, createdAt: new Date(1_780_312_635_000) }],
+    });
+    // The same single item asked for as a page of one: it may not be the last.
+    const full = await client.listGroups(opts, { page: 1, pageSize: 1 });
+    expect(full.total).toBe(2);
+  });
+
+  it('⑦ with Items alone and Unix-second times', async () => {
+    prefer = 'example=itemsOnly';
+    const page = await client.listAssets(opts, { groupIds: [GROUP], page: 2, pageSize: 10 });
+    expect(page).toMatchObject({ total: 11, page: 2, pageSize: 10 });
+    expect(page.items).toEqual([
+      expect.objectContaining({
+        id: ASSET,
+        type: 'IMAGE',
+        status: 'ACTIVE',
+        createdAt: new Date(1_780_385_941_000),
+        updatedAt: new Date(1_780_385_944_000),
+      }),
+    ]);
+  });
+
+  it('401 with the generic gateway body is UNAUTHENTICATED, by status', async () => {
+    prefer = 'code=401, example=generic';
+    const error = await rejection(client.getGroup(opts, GROUP));
+    expect(error).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      upstreamCode: 'invalid_api_key',
+      message: 'Invalid token.',
+      status: 401,
+      requestId: undefined,
+    });
+  });
+
+  it('429 with the generic gateway body is RATE_LIMITED, by status, and retried', async () => {
+    prefer = 'code=429, example=generic';
+    const error = await rejection(client.getAsset(opts, ASSET));
+    expect(error).toMatchObject({
+      code: 'RATE_LIMITED',
+      upstreamCode: 'upstream_asset_error',
+      message: 'Volcengine asset operation failed',
+      status: 429,
+    });
+    expect(error.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(sleeps).toHaveLength(2);
+    for (const ms of sleeps) expect(ms).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
 describe('the harness catches a request that breaks the contract', () => {
   it('a model outside the enum is flagged by Prism and refused', async () => {
     const error = await rejection(client.getAsset({ ...opts, model: 'gpt-4' }, ASSET));

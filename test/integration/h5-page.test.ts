@@ -4,10 +4,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/ark-http.js';
 import { SimulatorState } from '../../src/simulator/state.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 const CREDENTIAL = { credential: 'h5-test-key' };
 
@@ -17,18 +18,7 @@ let callbackUrl: string;
 const callbacks: URL[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   callback = createServer((req, res) => {
     const url = new URL(req.url ?? '/', callbackUrl);
     if (url.pathname === '/verification/done') callbacks.push(url); // not /favicon.ico

@@ -122,9 +122,10 @@ describe('the HTTP server', () => {
   });
 
   it('answers 404 outside /graphql and 405 for other methods', async () => {
-    const root = await fetch(server.url.replace('/graphql', '/'));
-    expect(root.status).toBe(404);
-    await root.text();
+    // `/` is the web console now (test/integration/console-http.test.ts).
+    const elsewhere = await fetch(server.url.replace('/graphql', '/nowhere'));
+    expect(elsewhere.status).toBe(404);
+    await elsewhere.text();
     const put = await fetch(server.url, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

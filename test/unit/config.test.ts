@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       upstreamApiKey: null,
       defaultModel: 'doubao-seedance-2-0-260128',
       simulatorActivationMs: 3000,
+      simulatorH5LinkTtlSeconds: 120,
       verificationTtlSeconds: 120,
       logLevel: 'info',
       nodeEnv: 'development',
@@ -20,6 +21,7 @@ describe('loadConfig', () => {
       allowUnauthenticated: false,
       graphqlIntrospection: true,
       graphqlLandingPage: true,
+      consoleEnabled: true,
       corsOrigins: [],
       limits: {
         maxBodyBytes: 1_048_576,
@@ -31,10 +33,13 @@ describe('loadConfig', () => {
         maxStringLength: 2048,
         maxListLength: 1000,
         maxVariablesBytes: 65_536,
+        maxSelections: 500,
       },
-      rateLimit: { perMinute: 600, burst: 100 },
+      rateLimit: { perMinute: 600, burst: 100, perIpPerMinute: 1200, perIpBurst: 200 },
       redisUrl: null,
       shutdownTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      assetUrlsAllowInternal: false,
       pollIntervalMs: 2000,
       redisKeyPrefix: 'avatar-gateway:',
       ws: {
@@ -43,6 +48,10 @@ describe('loadConfig', () => {
         maxPayloadBytes: 65_536,
         connectionInitTimeoutMs: 3000,
         maxMessagesPerSecond: 20,
+        maxConnections: 10_000,
+        maxConnectionsPerIp: 250,
+        maxSubscriptions: 20_000,
+        closeTimeoutMs: 1000,
       },
     });
   });
@@ -300,6 +309,13 @@ describe('loadConfig: access', () => {
     expect(loadConfig({ GRAPHQL_LANDING_PAGE: 'false' }).graphqlLandingPage).toBe(false);
   });
 
+  it('serves the web console outside production, and in it only with CONSOLE_ENABLED', () => {
+    const production = { NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.com' };
+    expect(loadConfig(production).consoleEnabled).toBe(false);
+    expect(loadConfig({ ...production, CONSOLE_ENABLED: 'true' }).consoleEnabled).toBe(true);
+    expect(loadConfig({ CONSOLE_ENABLED: 'false' }).consoleEnabled).toBe(false);
+  });
+
   it('never puts a Redis URL (which may hold a password) in an error message', () => {
     const error = failure({ REDIS_URL: 'http://:hunter2@redis:6379' });
     expect(error.variable).toBe('REDIS_URL');
@@ -332,6 +348,7 @@ describe('loadSimulatorConfig', () => {
       host: '127.0.0.1',
       activationMs: 3000,
       tokenTtlMs: 120_000,
+      h5LinkTtlMs: 120_000,
     });
   });
 
@@ -341,8 +358,15 @@ describe('loadSimulatorConfig', () => {
       SIMULATOR_HOST: '0.0.0.0',
       SIMULATOR_ACTIVATION_MS: '250',
       VERIFICATION_TTL_SECONDS: '30',
+      SIMULATOR_H5_LINK_TTL_SECONDS: '20',
     });
-    expect(config).toEqual({ port: 0, host: '0.0.0.0', activationMs: 250, tokenTtlMs: 30_000 });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      activationMs: 250,
+      tokenTtlMs: 30_000,
+      h5LinkTtlMs: 20_000,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

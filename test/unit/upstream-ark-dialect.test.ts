@@ -123,6 +123,20 @@ describe('classify', () => {
     });
   });
 
+  it('maps the generic gateway body by status; on a 2xx it is no Ark answer: unreadable', () => {
+    const generic = { error: { code: 'rate_limit_exceeded', message: 'slow', type: 'rate_limit' } };
+    expect(dialect.classify('getAsset', answer(429, generic), [])).toMatchObject({
+      ok: false,
+      answer: 'throttled',
+      error: { code: 'RATE_LIMITED', upstreamCode: 'rate_limit_exceeded', message: 'slow' },
+    });
+    expect(dialect.classify('createAsset', answer(200, generic), [])).toMatchObject({
+      ok: false,
+      answer: 'unreadable',
+      error: { code: 'UPSTREAM_BAD_RESPONSE', status: 200 },
+    });
+  });
+
   it('maps an error body that is not JSON by status alone', () => {
     expect(dialect.classify('getAsset', answer(503, undefined, { json: false }), [])).toMatchObject(
       {

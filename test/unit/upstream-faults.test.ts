@@ -635,3 +635,90 @@ describe('tolerated upstream variants pass the runtime check', () => {
     });
   });
 });
+
+describe('throttles and gateway-level errors as recorded under load', () => {
+  const generic = (code: string, message: string, type: string) => ({
+    error: { code, message, type },
+  });
+
+  it('429 without Retry-After, then 200: the retry still waits one rate window', async () => {
+    const upstream = await scripted((call, _req, res) => {
+      if (call === 0) json(res, 429, error('Throttling'));
+      else json(res, 200, ASSET_OK);
+    });
+    const api = client(upstream.url, { timeoutMs: 10_000, random: () => 0 });
+    await expect(api.getAsset(opts, ASSET)).resolves.toMatchObject({ id: ASSET });
+    expect(sleeps).toHaveLength(1);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('429 with the generic body and no Retry-After: RATE_LIMITED with a wait to honour', async () => {
+    const upstream = await scripted((_call, _req, res) =>
+      json(res, 429, generic('rate_limit_exceeded', 'Too many requests', 'rate_limit_error')),
+    );
+    // One attempt, and a deadline a loaded machine cannot miss: what reaches the caller is the
+    // mapped 429 itself, with the wait the gateway will honour.
+    const api = client(upstream.url, { timeoutMs: 10_000, retry: { read: { maxAttempts: 1 } } });
+    const { error: rejected } = await failure(api.getAsset(opts, ASSET));
+    expect(rejected).toMatchObject({
+      code: 'RATE_LIMITED',
+      status: 429,
+      upstreamCode: 'rate_limit_exceeded',
+      message: 'Too many requests',
+      retryAfter: 1,
+    });
+    expect(upstream.seen).toHaveLength(1);
+  });
+
+  it('401 with the generic body: UNAUTHENTICATED, the key redacted from its message', async () => {
+    const upstream = await scripted((_call, _req, res) =>
+      json(res, 401, generic('invalid_api_key', `Incorrect API key: ${KEY}`, 'auth_error')),
+    );
+    const api = client(upstream.url);
+    const { error: rejected } = await failure(api.getAsset(opts, ASSET));
+    expect(rejected).toMatchObject({ code: 'UNAUTHENTICATED', upstreamCode: 'invalid_api_key' });
+    expect(rejected.message).toContain('Incorrect API key');
+    expect(inspect(rejected)).not.toContain(KEY);
+    expect(upstream.seen).toHaveLength(1);
+  });
+});
+
+describe('paging without a count', () => {
+  it('⑦ with Items alone: full pages promise more, and every item is read', async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `asset-${i}`);
+    const upstream: Upstream = await scripted((call, _req, res) => {
+      const asked = JSON.parse(upstream.seen[call]!.body) as Record<string, number>;
+      const { PageNumber, PageSize } = asked;
+      const items = ids
+        .slice((PageNumber! - 1) * PageSize!, PageNumber! * PageSize!)
+        .map((Id) => ({ Id, Status: 'Active', AssetType: 'Image', GroupId: 'g' }));
+      json(res, 200, { ResponseMetadata: meta('ListAssets'), Result: { Items: items } });
+    });
+    const api = client(upstream.url);
+    const read: string[] = [];
+    for (let page = 1, pages = 1; page <= pages; page++) {
+      const result = await api.listAssets(opts, { page, pageSize: 3 });
+      read.push(...result.items.map((asset) => asset.id));
+      pages = Math.ceil(result.total / 3);
+    }
+    expect(read).toEqual(ids);
+    expect(upstream.seen).toHaveLength(3);
+  });
+
+  it('⑦ filtered by type locally: total stays the upstream count, pages may be short', async () => {
+    const items = [
+      { Id: 'a1', Status: 'Active', AssetType: 'Image' },
+      { Id: 'a2', Status: 'Active', AssetType: 'Video' },
+    ];
+    const upstream = await scripted((_call, _req, res) =>
+      json(res, 200, { ResponseMetadata: meta('ListAssets'), Result: { Items: items } }),
+    );
+    const api = client(upstream.url);
+    const page = await api.listAssets(opts, { types: ['VIDEO'], page: 1, pageSize: 2 });
+    expect(page.items.map((asset) => asset.id)).toEqual(['a2']);
+    // The upstream page was full, so more may follow: the bound counts every type.
+    expect(page.total).toBe(3);
+    // No type filter reaches the upstream: it has none.
+    expect(JSON.parse(upstream.seen[0]!.body)).not.toHaveProperty('Filter.AssetType');
+  });
+});

@@ -5,7 +5,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamError } from '../../src/upstream/errors.js';
-import { mapHttpError } from '../../src/upstream/ark/envelope.js';
+import { mapHttpError, THROTTLED_RETRY_AFTER_S } from '../../src/upstream/ark/envelope.js';
 import {
   badResponse,
   mapTransportError,
@@ -83,17 +83,55 @@ describe('mapHttpError', () => {
     });
   });
 
-  it('maps a body in another envelope (or none) by status alone', () => {
-    const gatewayOwn = { error: { message: 'Invalid API key', type: 'authentication_error' } };
-    expect(mapHttpError({ action: 'GetAsset', status: 401, body: gatewayOwn })).toMatchObject({
+  it('reads the generic gateway body (code, message, redacted) and maps it by status', () => {
+    const gatewayOwn = {
+      error: {
+        code: 'invalid_api_key',
+        message: 'Invalid API key sk-generic-SECRET',
+        type: 'authentication_error',
+      },
+    };
+    const error = mapHttpError({
+      action: 'GetAsset',
+      status: 401,
+      body: gatewayOwn,
+      secrets: ['sk-generic-SECRET'],
+    });
+    expect(error).toMatchObject({
+      code: 'UNAUTHENTICATED',
+      upstreamCode: 'invalid_api_key',
+      requestId: undefined,
+    });
+    expect(error.message).toContain('Invalid API key');
+    expect(error.message).not.toContain('sk-generic-SECRET');
+    // A reseller's code that looks like a Volcengine family does not override the status.
+    const throttled = { error: { code: 'NotFound', message: 'slow down', type: 'rate_limit' } };
+    expect(mapHttpError({ action: 'GetAsset', status: 429, body: throttled }).code).toBe(
+      'RATE_LIMITED',
+    );
+  });
+
+  it('maps a body in no known envelope (or none) by status alone', () => {
+    expect(
+      mapHttpError({ action: 'GetAsset', status: 401, body: { detail: 'nope' } }),
+    ).toMatchObject({
       code: 'UNAUTHENTICATED',
       upstreamCode: undefined,
-      requestId: undefined,
       message: 'GetAsset failed with HTTP 401.',
     });
     expect(mapHttpError({ action: 'GetAsset', status: 502, body: undefined }).code).toBe(
       'UPSTREAM_UNAVAILABLE',
     );
+  });
+
+  it('a 429 without Retry-After still says to wait one rate window', () => {
+    const error = mapHttpError({ action: 'ListAssets', status: 429, body: envelope('Throttling') });
+    expect(error.retryAfter).toBe(THROTTLED_RETRY_AFTER_S);
+    expect(THROTTLED_RETRY_AFTER_S).toBeGreaterThan(0);
+    // Other errors carry no wait.
+    expect(
+      mapHttpError({ action: 'ListAssets', status: 503, body: undefined }).retryAfter,
+    ).toBeUndefined();
   });
 });
 

@@ -104,6 +104,28 @@ describe('toPage', () => {
       pageSize: 5,
     });
   });
+
+  it('without a count, a full page promises one more item, so pagers read on', () => {
+    const full = toPage({ Items: [1, 2, 3, 4, 5] }, asked, String);
+    expect(full.total).toBe(11);
+    expect(full.page * full.pageSize < full.total).toBe(true);
+    // The page after it is short (or empty): the total is exact and paging stops there.
+    const last = toPage({ Items: [] }, { page: 3, pageSize: 5 }, String);
+    expect(last.total).toBe(10);
+    expect(last.page * last.pageSize >= last.total).toBe(true);
+  });
+
+  it('pages through a count-less upstream to its last item', () => {
+    const all = Array.from({ length: 10 }, (_, i) => i);
+    const read: number[] = [];
+    for (let page = 1, pages = 1; page <= pages; page++) {
+      const items = all.slice((page - 1) * 5, page * 5);
+      const result = toPage({ Items: items }, { page, pageSize: 5 }, (n: number) => n);
+      read.push(...result.items);
+      pages = Math.ceil(result.total / 5);
+    }
+    expect(read).toEqual(all);
+  });
 });
 
 describe('⑫ and ⑪ quirks', () => {

@@ -47,7 +47,7 @@ export function createArkDialect({
         return { ok: false, error, answer: 'unreadable' };
       }
       const envelope = readEnvelope(body);
-      if (!ok || envelope.code !== undefined) {
+      if (!ok || (envelope.shape === 'envelope' && envelope.code !== undefined)) {
         const error = mapHttpError({
           action,
           status,

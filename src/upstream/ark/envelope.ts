@@ -60,12 +60,18 @@ export function answerClassOf(status: number): AnswerClass {
   return ANSWER_CLASSES[status] ?? 'final';
 }
 
+/**
+ * Seconds to wait after a throttled answer that does not say: one window of the per-second
+ * limits (upstream-api.md §3.5).
+ */
+export const THROTTLED_RETRY_AFTER_S = 1;
+
 export interface HttpFailure {
   action: ArkAction;
   status: number;
   /** The parsed body, if it was JSON. */
   body: unknown;
-  /** `Retry-After` in seconds, already parsed. */
+  /** `Retry-After` in seconds, already parsed; absent when the answer had none. */
   retryAfter?: number;
   /** Strings that must not appear in the error (the credential), if the upstream echoes them. */
   secrets?: readonly string[];
@@ -89,7 +95,10 @@ export function mapHttpError(failure: HttpFailure): UpstreamError {
     status,
     upstreamCode,
     requestId: envelope.requestId,
-    retryAfter,
+    // A throttled answer without `Retry-After` still means "wait" (recorded 429s under load came
+    // without it, upstream-evidence.md §1): every reader of `retryAfter` (the retry loop, the
+    // status and verification budgets, the client's error) then waits one rate window.
+    retryAfter: retryAfter ?? (code === 'RATE_LIMITED' ? THROTTLED_RETRY_AFTER_S : undefined),
   });
 }
 
@@ -109,20 +118,35 @@ function familyOf(upstreamCode: string | undefined): UpstreamErrorCode {
 }
 
 /**
- * Reads `ResponseMetadata` leniently: error bodies are not validated (the gateway's own errors
- * may use another envelope), but what can be read is kept.
+ * Reads an answer's envelope leniently: error bodies are not validated, but what can be read is
+ * kept. Two shapes: Volcengine's `ResponseMetadata` (with `Error.Code`/`Message`), and the
+ * generic `{ error: { code, message, type } }` that resellers' own gateways send for their
+ * errors (401, 402, 429; upstream-evidence.md §1). The generic body has no request id, and its
+ * codes are the reseller's, so the status decides the class (`mapHttpError`); it only ever
+ * describes an error status (a 2xx carrying it is no Ark answer, and fails the contract check).
  */
 export function readEnvelope(body: unknown): {
+  shape: 'envelope' | 'generic' | 'none';
   requestId?: string;
   code?: string;
   message?: string;
 } {
-  const meta = isRecord(body) ? body.ResponseMetadata : undefined;
-  if (!isRecord(meta)) return {};
-  const error = isRecord(meta.Error) ? meta.Error : undefined;
-  return {
-    requestId: typeof meta.RequestId === 'string' ? meta.RequestId : undefined,
-    code: typeof error?.Code === 'string' ? error.Code : undefined,
-    message: typeof error?.Message === 'string' ? error.Message : undefined,
-  };
+  if (!isRecord(body)) return { shape: 'none' };
+  const meta = body.ResponseMetadata;
+  if (isRecord(meta)) {
+    const error = isRecord(meta.Error) ? meta.Error : undefined;
+    return {
+      shape: 'envelope',
+      requestId: stringOr(meta.RequestId),
+      code: stringOr(error?.Code),
+      message: stringOr(error?.Message),
+    };
+  }
+  const generic = body.error;
+  if (!isRecord(generic)) return { shape: 'none' };
+  return { shape: 'generic', code: stringOr(generic.code), message: stringOr(generic.message) };
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

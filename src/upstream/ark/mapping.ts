@@ -120,8 +120,10 @@ export interface WirePage<T> {
 }
 
 /**
- * `Total ?? TotalCount`; when both are missing, the count seen so far (a lower bound) so that
- * paging still ends. Page numbers fall back to what was asked.
+ * `Total ?? TotalCount`. When the upstream sends neither (one deployment does), the total is a
+ * lower bound: the items seen up to this page, plus one when the page is full, since a full page
+ * may not be the last. Pagers that stop at `page * pageSize >= total` then read on until a short
+ * (or empty) page, whose total is exact. Page numbers fall back to what was asked.
  */
 export function toPage<W, D>(
   wire: WirePage<W>,
@@ -130,9 +132,10 @@ export function toPage<W, D>(
 ): Page<D> {
   const page = wire.PageNumber ?? asked.page;
   const pageSize = wire.PageSize ?? asked.pageSize;
+  const seen = (page - 1) * pageSize + wire.Items.length;
   return {
     items: wire.Items.map(map),
-    total: wire.Total ?? wire.TotalCount ?? (page - 1) * pageSize + wire.Items.length,
+    total: wire.Total ?? wire.TotalCount ?? (wire.Items.length >= pageSize ? seen + 1 : seen),
     page,
     pageSize,
   };

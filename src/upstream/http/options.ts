@@ -5,8 +5,9 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Dialect } from './dialect.js';
-import type { RateLimit } from './pacer.js';
+import { Pacer, type RateLimit } from './pacer.js';
 import { DEFAULT_BACKOFF, type Backoff, type CallKind, type RetryRule } from './retry.js';
+import { SharedPacer, type SharedPacingOptions } from './shared-pacing.js';
 import {
   sleepUnlessAborted,
   Transport,
@@ -71,6 +72,14 @@ export interface HttpOptions {
    */
   backoff?: Partial<Backoff>;
   /**
+   * Keeps the pacing buckets in Redis, shared by every client with the same Redis and key prefix
+   * (the gateway passes its `REDIS_URL` commands connection): N instances together stay under
+   * each action's rate. While Redis fails, pacing falls back to this process's buckets (one
+   * warning per outage); a call waits at most the connection's command timeout for Redis.
+   * @default undefined (buckets in this process only)
+   */
+  sharedPacing?: SharedPacingOptions;
+  /**
    * The clock, in ms; used for deadlines, pacing and `Retry-After` dates.
    * @default Date.now
    */
@@ -128,7 +137,8 @@ export function createTransport<M extends string>(
     connections: options.connections ?? 16,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? 4_000,
     dispatcher: options.dispatcher,
-    ...policy,
+    pacer: createPacer(options, policy.rateLimits),
+    retryRules: policy.retryRules,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     now: options.now ?? Date.now,
     sleep: options.sleep ?? sleepUnlessAborted,
@@ -136,4 +146,10 @@ export function createTransport<M extends string>(
     logger: options.logger,
     metrics: options.metrics,
   });
+}
+
+function createPacer(options: HttpOptions, limits: CallPolicy['rateLimits']): Pacer | SharedPacer {
+  const now = options.now ?? Date.now;
+  if (!options.sharedPacing) return new Pacer({ limits, now });
+  return new SharedPacer({ ...options.sharedPacing, limits, now, logger: options.logger });
 }

@@ -2,7 +2,8 @@
  * Client-side pacing: token buckets per (credential, action name), so that one credential stays
  * under each action's documented rate instead of provoking 429 storms. The rates are the
  * dialect's data (Ark's are `ark/actions.ts` `DEFAULT_RATE_LIMITS`); an action without a limit
- * is not paced.
+ * is not paced. `Pacer` keeps the buckets in this process; `SharedPacer` (`shared-pacing.ts`)
+ * keeps them in Redis, so that several processes together stay under the rate.
  */
 import { createHash } from 'node:crypto';
 
@@ -20,6 +21,14 @@ export interface Reservation {
   /** Gives the slot back, when the caller does not send after all. */
   cancel(): void;
 }
+
+/** Where the engine reserves its slots: in memory (`Pacer`) or shared (`SharedPacer`). */
+export interface CallPacer {
+  reserve(credential: string, action: string): Reservation | Promise<Reservation>;
+}
+
+/** The reservation of an action that is not paced. */
+export const UNPACED: Reservation = { waitMs: 0, cancel: () => {} };
 
 class TokenBucket {
   private tokens: number;
@@ -72,7 +81,7 @@ export interface PacerOptions {
  * a hash of the credential (the key itself is never stored) and dropped once full, so idle
  * credentials cost nothing.
  */
-export class Pacer {
+export class Pacer implements CallPacer {
   private readonly buckets = new Map<string, TokenBucket>();
   private lastSweep: number;
   private readonly sweepIntervalMs: number;
@@ -91,8 +100,8 @@ export class Pacer {
     const limit = this.options.limits[action];
     const now = this.options.now();
     this.sweep(now);
-    if (!limit) return { waitMs: 0, cancel: () => {} };
-    const key = `${fingerprint(credential)}:${action}`;
+    if (!limit) return UNPACED;
+    const key = bucketKey(credential, action);
     let bucket = this.buckets.get(key);
     if (!bucket) {
       const intervalMs = limit.per === 'second' ? 1_000 : 60_000;
@@ -118,6 +127,7 @@ export class Pacer {
   }
 }
 
-function fingerprint(credential: string): string {
-  return createHash('sha256').update(credential).digest('base64url').slice(0, 22);
+/** A bucket's key: a hash of the credential (never the key itself) and the action. */
+export function bucketKey(credential: string, action: string): string {
+  return `${createHash('sha256').update(credential).digest('base64url').slice(0, 22)}:${action}`;
 }

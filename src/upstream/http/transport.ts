@@ -10,7 +10,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { UpstreamError } from '../errors.js';
 import type { CallOptions } from '../port.js';
 import type { CallRequest, Dialect, HttpAnswer, HttpRequest } from './dialect.js';
-import { Pacer, type RateLimit } from './pacer.js';
+import type { CallPacer } from './pacer.js';
 import {
   decide,
   isOutcomeUnknown,
@@ -54,8 +54,8 @@ export interface TransportSettings<M extends string> {
   connections: number;
   keepAliveTimeoutMs: number;
   dispatcher?: Dispatcher;
-  /** Per action name (`DialectAction.action`); `null` or absent: not paced. */
-  rateLimits: Readonly<Record<string, RateLimit | null | undefined>>;
+  /** Slots per (credential, action name `DialectAction.action`): in memory or shared. */
+  pacer: CallPacer;
   retryRules: Readonly<Record<CallKind, RetryRule>>;
   backoff: Backoff;
   now: () => number;
@@ -140,7 +140,6 @@ function markSent(state: { sent: boolean }): Dispatcher.DispatcherComposeInterce
 export class Transport<M extends string> {
   private readonly dispatcher: Dispatcher;
   private readonly owned: Pool | undefined;
-  private readonly pacer: Pacer;
 
   constructor(private readonly settings: TransportSettings<M>) {
     if (settings.dispatcher) {
@@ -156,7 +155,6 @@ export class Transport<M extends string> {
       });
       this.dispatcher = this.owned;
     }
-    this.pacer = new Pacer({ limits: settings.rateLimits, now: settings.now });
   }
 
   /** Closes the client's own pool (an injected dispatcher belongs to its creator). */
@@ -282,7 +280,7 @@ export class Transport<M extends string> {
     deadline: Deadline,
     wait: (ms: number) => Promise<void>,
   ): Promise<void> {
-    const reservation = this.pacer.reserve(credential, action);
+    const reservation = await this.settings.pacer.reserve(credential, action);
     if (reservation.waitMs === 0) return;
     if (this.settings.now() + reservation.waitMs > deadline.at) {
       reservation.cancel();
