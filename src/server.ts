@@ -209,6 +209,8 @@ export async function createServer(
     ],
   );
   await apollo.start();
+  // One origin rule for HTTP requests and WebSocket upgrades.
+  const cors = createCorsPolicy(config.corsOrigins);
   const rate =
     deps.rateLimiter === null ||
     (deps.rateLimiter === undefined && config.rateLimit.perMinute === 0)
@@ -227,7 +229,7 @@ export async function createServer(
   };
   const gate = createGate({
     access,
-    cors: createCorsPolicy(config.corsOrigins),
+    cors,
     rate,
     refuse,
     onAccess: (req, result) =>
@@ -286,6 +288,7 @@ export async function createServer(
       httpServer,
       schema,
       path: GRAPHQL_PATH,
+      allowsOrigin: (req) => cors.allowsOrigin(req),
       limits: config.ws,
       queryLimits: config.limits,
       documents,

@@ -22,27 +22,18 @@ import {
 } from 'graphql';
 import type { Limits } from '../config/index.js';
 import { TooManySelectionsError, type GatewayError } from '../errors/gateway-error.js';
-import { checkLiterals, checkOperation, checkSource, type OperationToCheck } from './limits.js';
+import {
+  checkLiterals,
+  checkOperation,
+  checkSource,
+  type DocumentAnalyzer,
+  type OperationToCheck,
+  type SourceAnalysis,
+} from './limits.js';
 import { Lru } from './lru.js';
 import { countSelections } from './selections.js';
 
-/** A document as far as it got before validation. */
-export type SourceAnalysis =
-  | { readonly ok: true; readonly document: DocumentNode }
-  /** `parse`: the query is not valid GraphQL syntax (`GRAPHQL_PARSE_FAILED`). */
-  | { readonly ok: false; readonly error: GraphQLError; readonly parse: boolean };
-
-export interface DocumentAnalyzer {
-  /** Nesting, parse and selection budget of `query`. */
-  source(query: string): SourceAnalysis;
-  /** The validation errors of a document `source` accepted (none: valid). */
-  validate(query: string, document: DocumentNode): readonly GraphQLError[];
-  /**
-   * Aliases, literals, depth and cost of a validated document's operation; `query` is the text
-   * it was parsed from (`undefined`: not cached, e.g. a persisted query Apollo resolved).
-   */
-  operation(query: string | undefined, check: OperationToCheck): GatewayError | null;
-}
+export type { DocumentAnalyzer, SourceAnalysis };
 
 export interface DocumentAnalyzerOptions {
   /**

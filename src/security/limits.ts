@@ -30,7 +30,6 @@ import {
 } from 'graphql';
 import type * as QueryComplexity from 'graphql-query-complexity';
 import type { GraphQLError } from 'graphql';
-import type { DocumentAnalyzer } from './documents.js';
 import type { Limits } from '../config/index.js';
 import {
   BatchTooLargeError,
@@ -102,6 +101,28 @@ function queryOf(operation: unknown): string | undefined {
   if (typeof operation !== 'object' || operation === null) return undefined;
   const query = (operation as { query?: unknown }).query;
   return typeof query === 'string' ? query : undefined;
+}
+
+/** A document as far as it got before validation. */
+export type SourceAnalysis =
+  | { readonly ok: true; readonly document: DocumentNode }
+  /** `parse`: the query is not valid GraphQL syntax (`GRAPHQL_PARSE_FAILED`). */
+  | { readonly ok: false; readonly error: GraphQLError; readonly parse: boolean };
+
+/**
+ * The per-document cache of these checks (`documents.ts` implements it); declared here, below it,
+ * so that the checks that accept one do not import it.
+ */
+export interface DocumentAnalyzer {
+  /** Nesting, parse and selection budget of `query`. */
+  source(query: string): SourceAnalysis;
+  /** The validation errors of a document `source` accepted (none: valid). */
+  validate(query: string, document: DocumentNode): readonly GraphQLError[];
+  /**
+   * Aliases, literals, depth and cost of a validated document's operation; `query` is the text
+   * it was parsed from (`undefined`: not cached, e.g. a persisted query Apollo resolved).
+   */
+  operation(query: string | undefined, check: OperationToCheck): GatewayError | null;
 }
 
 /**

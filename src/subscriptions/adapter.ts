@@ -2,6 +2,8 @@
  * The transport between `ws` sockets and graphql-ws's protocol core (`makeServer`), in place of
  * the library's starter adapter (graphql-ws `src/use/ws.ts` invites users to write their own):
  *
+ * - **Origins**: an upgrade from an origin the HTTP side would refuse (`CORS_ORIGINS`) gets HTTP
+ *   403 before the handshake, as browsers send WebSocket upgrades cross-origin without asking.
  * - **Socket caps**: an upgrade beyond `maxConnections` open sockets is refused with HTTP 503, one
  *   beyond `maxConnectionsPerIp` from one address with HTTP 429, both before the handshake.
  * - **Payload limit**: `ws` refuses a message over `maxPayloadBytes` and closes with 1009; the
@@ -30,6 +32,12 @@ export const INTERNAL_ERROR_REASON = 'Internal server error';
 
 export interface WebSocketAdapterOptions<E> {
   httpServer: HttpServer;
+  /**
+   * Whether an upgrade's `Origin` may open a socket (the HTTP side's CORS rule); a refused one
+   * gets HTTP 403 before the handshake.
+   * @default every origin
+   */
+  allowsOrigin?: (request: IncomingMessage) => boolean;
   /** The path of upgrade requests, e.g. `/graphql`; others are refused (400). */
   path: string;
   /** The protocol core, from graphql-ws `makeServer`. */
@@ -92,7 +100,10 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
     // Called back synchronously, so the 'connection' that follows counts before any other
     // upgrade is verified: the caps cannot be raced.
     verifyClient: ({ req }, accept) => {
-      if (wss.clients.size >= maxConnections) {
+      if (options.allowsOrigin && !options.allowsOrigin(req)) {
+        log.debug({ origin: req.headers.origin }, 'refused a WebSocket: origin not allowed');
+        accept(false, 403, 'Origin not allowed');
+      } else if (wss.clients.size >= maxConnections) {
         log.warn({ max: maxConnections }, 'refused a WebSocket: the server is full');
         accept(false, 503, 'Too many connections', { 'retry-after': '10' });
       } else if ((perAddress.get(addressOf(req)) ?? 0) >= maxConnectionsPerIp) {

@@ -70,6 +70,11 @@ export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
   /** The path of upgrade requests, e.g. `/graphql`; others are refused (400). */
   path: string;
+  /**
+   * The HTTP side's origin rule (`CorsPolicy.allowsOrigin`); an upgrade it refuses gets 403.
+   * @default every origin
+   */
+  allowsOrigin?: (request: IncomingMessage) => boolean;
   limits: SubscriptionLimits;
   /** The HTTP side's limits on documents and variables; checked at subscribe time too. */
   queryLimits?: Limits;
@@ -243,6 +248,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const transport = serveWebSocket<Connection>({
     httpServer: options.httpServer,
     path: options.path,
+    ...(options.allowsOrigin ? { allowsOrigin: options.allowsOrigin } : {}),
     protocol,
     extra: (socket, request) => {
       const connection: Connection = { socket, request, access: null, operations: new Map() };
