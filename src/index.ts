@@ -9,12 +9,14 @@ import { startGateway, type RunningGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { exitOnStartupFailure } from './startup-failure.js';
+import { loadDotEnv } from './util/dotenv.js';
 
 const ADDRESS = { port: 'PORT', host: 'HOST' };
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (error) {
     return exitOnStartupFailure(error, ADDRESS);

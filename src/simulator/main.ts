@@ -12,6 +12,7 @@
  * built-in simulator.
  */
 import { parseArgs } from 'node:util';
+import { loadDotEnv } from '../util/dotenv.js';
 import { loadSimulatorConfig, type SimulatorConfig } from '../config/index.js';
 import { exitOnStartupFailure } from '../startup-failure.js';
 import { browserHost, freePort, loopbackHost } from '../util/hosts.js';
@@ -24,6 +25,7 @@ const USAGE = 'usage: npm run simulator -- [--port <port>] [--host <address>]';
 async function main(): Promise<void> {
   let config: Readonly<SimulatorConfig>;
   try {
+    loadDotEnv();
     config = loadSimulatorConfig(withFlags(process.argv.slice(2), process.env));
   } catch (error) {
     return exitOnStartupFailure(error, ADDRESS);
