@@ -96,16 +96,37 @@ describe('the document analyzer', () => {
     expect(checkHttpOperations({ query: '{ groups {' }, limits, analyzer)).toBe(null);
   });
 
-  it('caches the cost of operations sent without variables only', async () => {
+  it('keys the cost by the variables it depends on, and only those', async () => {
     const schema = await buildSchema();
     const analyzer = createDocumentAnalyzer(schema, { ...limits, maxCost: 50 });
-    const query = 'query Q($n: Int) { groups(pageSize: $n) { items { id name } } }';
+    const query =
+      'query Q($n: Int, $id: ID!) { asset(id: $id) { id } groups(pageSize: $n) { items { id name } } }';
     const { document } = analyzer.source(query) as { ok: true; document: never };
     const check = (variables: Record<string, unknown> | null) =>
       analyzer.operation(query, { schema, document, operationName: 'Q', variables });
-    expect(check(null)).toBe(null);
-    expect(check({ n: 100 })?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
-    expect(check({ n: 2 })).toBe(null);
+    expect(check({ id: 'a' })).toBe(null);
+    const refusal = check({ n: 100, id: 'a' });
+    expect(refusal?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
+    // Another `$id`, the same `$n`: the kept answer (the very same error), not a new analysis.
+    expect(check({ n: 100, id: 'b' })).toBe(refusal);
+    expect(check({ n: 2, id: 'b' })).toBe(null);
+    expect(check({ n: 100, id: 'c' })).toBe(refusal);
+    // Variables that do not coerce are left to execution, and leave nothing behind.
+    expect(check({ n: 'many', id: 'a' })).toBe(null);
+    expect(check({ n: 100, id: 'd' })).toBe(refusal);
+  });
+
+  it('counts a variable in a directive as one the cost depends on', async () => {
+    const schema = await buildSchema();
+    const analyzer = createDocumentAnalyzer(schema, { ...limits, maxCost: 50 });
+    const query =
+      'query ($big: Boolean!) { groups(pageSize: 100) @include(if: $big) { items { id } } }';
+    const { document } = analyzer.source(query) as { ok: true; document: never };
+    const check = (big: boolean) =>
+      analyzer.operation(query, { schema, document, variables: { big } });
+    expect(check(false)).toBe(null);
+    expect(check(true)?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
+    expect(check(false)).toBe(null);
   });
 });
 
