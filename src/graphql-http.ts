@@ -110,6 +110,9 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
       return;
     }
+    // Answers carry one caller's data: no shared cache may keep them (Apollo's cache-control
+    // plugin said so per response; it is off, see `server.ts`).
+    res.setHeader('cache-control', 'no-store');
     if (options.admit && !(await options.admit(req, res))) return;
 
     let raw: Buffer;

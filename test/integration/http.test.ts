@@ -47,6 +47,8 @@ describe('the HTTP server', () => {
     });
     expect(created.status).toBe(200);
     expect(created.headers.get('content-type')).toMatch(/^application\/json/);
+    // One caller's data: no shared cache may keep it.
+    expect(created.headers.get('cache-control')).toBe('no-store');
     const { data } = (await created.json()) as {
       data: { createGroup: { id: string; name: string } };
     };
@@ -86,6 +88,7 @@ describe('the HTTP server', () => {
   it('refuses a body that is not JSON with 400 BAD_REQUEST', async () => {
     const response = await post('{ "query": ');
     expect(response.status).toBe(400);
+    expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({
       errors: [
         { message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } },
