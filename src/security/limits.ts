@@ -13,7 +13,7 @@
  * distinct document (with the selection budget before validation) for HTTP and WebSocket.
  */
 import { createRequire } from 'node:module';
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   getNamedType,
   isLeafType,
@@ -436,17 +436,15 @@ export function createLimitsPlugin<TContext extends BaseContext>(
   limits: Limits,
   documents?: Pick<DocumentAnalyzer, 'operation'>,
 ): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, schema, operationName }) {
-          const check = { schema, document, operationName, variables: request.variables ?? null };
-          const error =
-            checkVariables(request.variables, limits) ??
-            (documents ? documents.operation(request.query, check) : checkOperation(check, limits));
-          if (error) throw error;
-        },
-      };
+  // Stateless, so one listener serves every request (none allocated per request).
+  const listener: GraphQLRequestListener<TContext> = {
+    async didResolveOperation({ request, document, schema, operationName }) {
+      const check = { schema, document, operationName, variables: request.variables ?? null };
+      const error =
+        checkVariables(request.variables, limits) ??
+        (documents ? documents.operation(request.query, check) : checkOperation(check, limits));
+      if (error) throw error;
     },
   };
+  return { requestDidStart: async () => listener };
 }
