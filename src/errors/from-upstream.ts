@@ -46,6 +46,11 @@ const UPSTREAM_FAILURES: { readonly [C in UpstreamErrorCode]: UpstreamFailure } 
         : 'The upstream refused the input.'),
     extensions: (e) => ({ upstreamCode: e.upstreamCode }),
   },
+  PAYMENT_REQUIRED: {
+    code: 'PAYMENT_REQUIRED',
+    message:
+      'The upstream account has no balance (or plan) left for this call; top it up with the upstream vendor, then try again.',
+  },
   RATE_LIMITED: {
     code: 'RATE_LIMITED',
     message: (e) =>
