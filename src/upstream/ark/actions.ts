@@ -55,7 +55,11 @@ export const ACTIONS = {
     action: 'GetVisualValidateResult',
     kind: 'exchange',
   },
-} as const satisfies Record<keyof Upstream, ArkActionSpec>;
+  // Ark uploads one asset per call: it has no `createAssets` batch.
+} as const satisfies Record<
+  Exclude<keyof Upstream, 'createAssets' | 'assetBatchSize'>,
+  ArkActionSpec
+>;
 
 export type PortMethod = keyof typeof ACTIONS;
 
