@@ -117,9 +117,7 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
 
   async function getTask(opts: CallOptions, id: string): Promise<Task> {
     const body = await call('getTask', opts, { id });
-    const task = parse('getTask', () => readTask(body));
-    if (task.id !== id) throw badResponse(CALLS.getTask.action, 'data.id is another task');
-    return task;
+    return parse('getTask', () => readTask(body));
   }
 
   /** Concurrent refreshes of one task share one read (many subscribers, one `GET`). */
@@ -265,7 +263,11 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
 
     async updateGroup(opts, id, patch) {
       await knownGroup(opts, id, CALLS.updateGroup.action);
-      await call('updateGroup', opts, { id, body: { ...patch, project_name: project } });
+      if (patch.name === undefined && patch.description === undefined) return;
+      await call('updateGroup', opts, {
+        id,
+        body: { name: patch.name, description: patch.description },
+      });
       await ledger.updateGroup(scopeOf(opts), id, patch);
     },
 
@@ -312,7 +314,7 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
       if (known.upstreamId) {
         await call('updateAsset', opts, {
           id: known.upstreamId,
-          body: { name: patch.name, project_name: project },
+          body: { name: patch.name },
         });
       }
       await ledger.renameAsset(scopeOf(opts), id, patch.name);
@@ -335,17 +337,20 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
         body: { callback_url: input.callbackUrl, project_name: project },
       });
       let task = parse('createSession', () => readTask(body));
-      for (let polls = 0; ; polls++) {
-        if (task.result) return parse('getTask', () => sessionOf(task));
-        if (task.final || polls >= (options.sessionPolls ?? 3)) {
+      // The create answers the bare task; its result (token, link) is read with `GET /v1/tasks`.
+      for (let reads = 0; !task.result; reads++) {
+        const gaveUp = reads >= (options.sessionPolls ?? 3) || (reads > 0 && task.final);
+        if (gaveUp) {
           throw badResponse(
             CALLS.getTask.action,
             `the session task is ${task.status} with no result`,
           );
         }
-        if (polls > 0) await sleep(options.sessionPollMs ?? 500, new AbortController().signal);
+        if (reads > 0) await sleep(options.sessionPollMs ?? 500, new AbortController().signal);
         task = await getTask(opts, task.id);
       }
+      const session = task;
+      return parse('getTask', () => sessionOf(session));
     },
 
     async completeVerification(opts, token) {
