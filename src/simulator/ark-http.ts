@@ -267,9 +267,16 @@ export interface RunningSimulator {
 /** Runs the simulator on its own HTTP server. */
 export async function startSimulator(
   state: SimulatorState,
+  options: { port?: number; host?: string } = {},
+): Promise<RunningSimulator> {
+  return serveHandler(createSimulatorHandler(state), options);
+}
+
+/** Runs a simulator face's handler on its own HTTP server (also the apimart face's). */
+export async function serveHandler(
+  handler: (req: IncomingMessage, res: ServerResponse) => boolean,
   { port = 0, host = '127.0.0.1' }: { port?: number; host?: string } = {},
 ): Promise<RunningSimulator> {
-  const handler = createSimulatorHandler(state);
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -363,7 +370,8 @@ function errorBody(error: unknown): { Code: string; Message: string } {
   return { Code: 'InternalError', Message: 'The request failed due to an internal error.' };
 }
 
-function groupToWire(group: Group): Json {
+/** A group as a Volcengine item (also the apimart library's, M8). */
+export function groupToWire(group: Group): Json {
   return {
     Id: group.id,
     Name: group.name ?? '',
@@ -375,7 +383,8 @@ function groupToWire(group: Group): Json {
   };
 }
 
-function assetToWire(asset: Asset): Json {
+/** An asset as a Volcengine item (also the apimart library's, M8). */
+export function assetToWire(asset: Asset): Json {
   return {
     Id: asset.id,
     ...(asset.name !== null ? { Name: asset.name } : {}),
@@ -396,7 +405,7 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function bearer(header: string | undefined): string | null {
+export function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match ? match[1]! : null;
 }
@@ -412,20 +421,20 @@ function paging(body: Json): { page: number; pageSize: number } {
   return { page: page as number, pageSize: pageSize as number };
 }
 
-function requireFields(body: Json, fields: string[]): void {
+export function requireFields(body: Json, fields: string[]): void {
   for (const field of fields) {
     if (body[field] === undefined || body[field] === null || body[field] === '')
       throw missing(field);
   }
 }
 
-function str(body: Json, field: string): string {
+export function str(body: Json, field: string): string {
   const value = body[field];
   if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
   return value;
 }
 
-function optStr(body: Json, field: string): string | undefined {
+export function optStr(body: Json, field: string): string | undefined {
   return body[field] === undefined ? undefined : str(body, field);
 }
 
@@ -453,7 +462,7 @@ function optEnum<T>(body: Json, field: string, values: Readonly<Record<string, T
   return mapped;
 }
 
-function obj(body: Json, field: string): Json {
+export function obj(body: Json, field: string): Json {
   const value = body[field];
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -474,7 +483,7 @@ function invalid(field: string, message: string): UpstreamError {
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<Json> {
+export async function readJson(req: IncomingMessage): Promise<Json> {
   const text = await readText(req, MAX_BODY_BYTES, () =>
     invalid('Body', 'The request body is too large.'),
   );
@@ -491,7 +500,7 @@ async function readJson(req: IncomingMessage): Promise<Json> {
   return parsed as Json;
 }
 
-function sendJson(res: ServerResponse, status: number, body: Json): void {
+export function sendJson(res: ServerResponse, status: number, body: Json): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
