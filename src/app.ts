@@ -20,6 +20,7 @@ import { redisReadiness, upstreamReadiness } from './observability/readiness.js'
 import { openRedis, type RedisConnections } from './redis.js';
 import { createRedisRateLimiter } from './security/rate-limit.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
+import { createApimartSimulatorHandler } from './simulator/apimart-http.js';
 import { createSimulatorHandler } from './simulator/ark-http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
@@ -71,12 +72,6 @@ export async function startGateway(
   config: Readonly<Config>,
   { logger, readinessCacheMs, ledger: givenLedger, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
-  if (config.upstreamDialect === 'apimart' && config.upstreamUrl === null) {
-    // The simulator speaks Ark only until its apimart face (branch apimart-sim) is merged.
-    throw new Error(
-      'UPSTREAM_DIALECT=apimart needs UPSTREAM_URL: the built-in simulator speaks the ark dialect only.',
-    );
-  }
   // One registry for the server, the upstream client and the watcher.
   const ops = { ...given, metrics: given.metrics ?? createMetrics() };
   const readiness: ReadinessCheck[] = [];
@@ -135,7 +130,10 @@ export async function startGateway(
     h5LinkTtlMs: config.simulatorH5LinkTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
-  // The simulator speaks Ark over HTTP, so the embedded default exercises the production client.
+  // The simulator speaks the configured dialect over HTTP, so the embedded default exercises
+  // the production client.
+  const simulatorHandler =
+    config.upstreamDialect === 'apimart' ? createApimartSimulatorHandler : createSimulatorHandler;
   const client = createUpstream(
     dialectOptions(config, dialectLedger, {
       baseUrl: simulatorUrl,
@@ -153,7 +151,7 @@ export async function startGateway(
       client,
       redis,
       logger,
-      ops: { ...ops, handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })] },
+      ops: { ...ops, handlers: [simulatorHandler(state, { basePath: SIMULATOR_PATH })] },
       dialectLedger,
     },
     { mode: 'simulator', simulatorUrl },

@@ -145,19 +145,27 @@ function groupIdIn(data: Record<string, unknown>): string | undefined {
 
 /**
  * How a refused step 2 reads, as far as its words tell (apimart documents no codes for it): the
- * person has not finished yet, the token ran out, it was used, or the check failed. `null`: the
+ * person has not finished yet, the token is unknown, ran out, was used, or the check failed (the
+ * simulator's words: `byted_token_not_found|expired|used`, `verification_failed`). `null`: the
  * words say nothing known, and the error stands as it is.
  */
 export function verificationVerdict(
   text: string,
-): 'PENDING' | 'VERIFICATION_EXPIRED' | 'VERIFICATION_USED' | 'VERIFICATION_FAILED' | null {
+):
+  | 'PENDING'
+  | 'NOT_FOUND'
+  | 'VERIFICATION_EXPIRED'
+  | 'VERIFICATION_USED'
+  | 'VERIFICATION_FAILED'
+  | null {
   const t = text.toLowerCase();
+  if (/not.?found|unknown|不存在/.test(t)) return 'NOT_FOUND';
   if (/expired|过期|超时/.test(t)) return 'VERIFICATION_EXPIRED';
   if (/already|used|consumed|已使用|已被使用/.test(t)) return 'VERIFICATION_USED';
   if (/pending|processing|not.?(yet|finished|completed)|in.?progress|未完成|进行中|等待/.test(t)) {
     return 'PENDING';
   }
-  if (/liveness|verif\w* fail|not pass|未通过|失败/.test(t)) return 'VERIFICATION_FAILED';
+  if (/liveness|verif\w*[ _]fail|not.?pass|未通过|失败/.test(t)) return 'VERIFICATION_FAILED';
   return null;
 }
 
