@@ -161,7 +161,9 @@ export function verificationVerdict(
   const t = text.toLowerCase();
   if (/not.?found|unknown|不存在/.test(t)) return 'NOT_FOUND';
   if (/expired|过期|超时/.test(t)) return 'VERIFICATION_EXPIRED';
-  if (/already|used|consumed|已使用|已被使用/.test(t)) return 'VERIFICATION_USED';
+  if (/(^|[^a-z])(used|consumed)([^a-z]|$)|already|已使用|已被使用/.test(t)) {
+    return 'VERIFICATION_USED';
+  }
   if (/pending|processing|not.?(yet|finished|completed)|in.?progress|未完成|进行中|等待/.test(t)) {
     return 'PENDING';
   }
