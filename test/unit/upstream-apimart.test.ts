@@ -29,6 +29,8 @@ type Script = (req: Seen, call: number) => Reply | 'reset';
 
 let dir: string;
 let ledger: Ledger;
+/** The client's clock: each test moves it past the task-reuse window where it needs a new read. */
+const clock = { now: 0 };
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeEach(async () => {
@@ -70,6 +72,7 @@ async function upstream(script: Script): Promise<{ client: ApimartClient; seen: 
     timeoutMs: 2_000,
     sleep: async () => {},
     backoff: { baseMs: 1, maxMs: 2 },
+    now: () => clock.now,
   });
   closers.push(() => new Promise((resolve) => server.close(resolve)));
   closers.push(() => client.close());
@@ -139,6 +142,7 @@ describe('uploads and review tasks', () => {
       },
       error: { code: 'task_failed', message: '部分素材审核失败' },
     };
+    clock.now += 1000; // past the reuse window of the last read
     const page = await client.listAssets(opts, { groupIds: [GROUP], page: 1, pageSize: 10 });
     expect(page.items.map((a) => [a.id, a.status, a.uri, a.failure?.code ?? null])).toEqual([
       ['task_R-0', 'ACTIVE', 'asset://asset_a', null],
@@ -146,9 +150,27 @@ describe('uploads and review tasks', () => {
     ]);
     const reads = seen.filter((r) => r.url === '/v1/tasks/task_R').length;
     // An ended task is answered from the ledger: no further reads.
+    clock.now += 1000;
     await client.getAsset(opts, 'task_R-1');
     await client.listAssets(opts, { groupIds: [GROUP], page: 1, pageSize: 10 });
     expect(seen.filter((r) => r.url === '/v1/tasks/task_R')).toHaveLength(reads);
+  });
+
+  it('reads an open task once per reuse window: a list and a sweep of one interval share it', async () => {
+    const { client, seen } = await upstream(
+      withGroup(() => ok({ id: 'task_W', status: 'processing' })),
+    );
+    await client.createGroup(opts, { name: 'g' });
+    await client.createAsset(opts, { groupId: GROUP, url: 'https://x.test/a.png', type: 'IMAGE' });
+    const list = () => client.listAssets(opts, { groupIds: [GROUP], page: 1, pageSize: 10 });
+    const taskReads = () => seen.filter((r) => r.url === '/v1/tasks/task_W').length;
+    await list();
+    clock.now += 999;
+    await list();
+    expect(taskReads()).toBe(1);
+    clock.now += 1;
+    await list();
+    expect(taskReads()).toBe(2);
   });
 
   it('reads an open task once for many concurrent readers of its assets', async () => {

@@ -88,18 +88,18 @@ export const MAX_ASSETS_PER_TASK = 20;
 
 /**
  * apimart publishes no rate limits for these endpoints (upstream-evidence.md §3.4), so the pace
- * is ours, per key and action, chosen to stay well inside what its own client does: it polls a
- * task every 2 s (M6), so 2 task reads a second per key leave room for a few open reviews at
- * once without looking like a burst; uploads and verifications spend money and cannot be
- * retried blindly, so they go one a second; the free management calls (M7) get 5 a second. A
- * 429 still pauses for its `Retry-After`. Override per action with the client's `rateLimits`.
+ * is ours, per key and action, chosen from what its own client does: it polls each task every
+ * 2 s (M6), so 5 task reads a second per key cover ten open reviews at that pace, and no more;
+ * uploads and verifications spend money and cannot be retried blindly, so they go one a second;
+ * the free management calls (M7) get 5 a second. A 429 still pauses for its `Retry-After`.
+ * Override per action with the client's `rateLimits`.
  */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   RealAvatarSession: { requests: 1, per: 'second' },
   RealAvatarResult: { requests: 1, per: 'second' },
   RealAvatarAssets: { requests: 1, per: 'second' },
   PrivateAvatarAssets: { requests: 1, per: 'second' },
-  GetTask: { requests: 2, per: 'second' },
+  GetTask: { requests: 5, per: 'second' },
   CreateGroup: { requests: 1, per: 'second' },
   UpdateGroup: { requests: 5, per: 'second' },
   DeleteGroup: { requests: 5, per: 'second' },

@@ -77,6 +77,13 @@ export interface ApimartClientOptions extends HttpOptions {
   sessionPolls?: number;
   /** @default 500 */
   sessionPollMs?: number;
+  /**
+   * A review task read this recently is not read again: the status watcher's list of a group's
+   * assets and its sweep of the group, in one interval, then cost one read. Keep it under the
+   * poll interval.
+   * @default 1000
+   */
+  taskReuseMs?: number;
 }
 
 export type ApimartClient = Upstream & {
@@ -120,29 +127,44 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
     return parse('getTask', () => readTask(body));
   }
 
-  /** Concurrent refreshes of one task share one read (many subscribers, one `GET`). */
-  const inFlight = new Map<string, Promise<void>>();
+  const now = options.now ?? Date.now;
+  const reuseMs = options.taskReuseMs ?? 1000;
+  /** Recent task reads: concurrent and close refreshes of one task share one `GET`. */
+  const recent = new Map<string, { at: number; read: Promise<void>; pending: boolean }>();
 
-  /** Reads an open review task once and records what it found; deletes deferred deletions. */
+  /** Reads an open review task and records what it found; deletes deferred deletions. */
   function refreshTask(opts: CallOptions, taskId: string): Promise<void> {
     const scope = scopeOf(opts);
     const key = `${scope}\u0000${taskId}`;
-    let running = inFlight.get(key);
-    if (!running) {
-      running = (async () => {
-        const task = await getTask(opts, taskId);
-        const outcome = parse('getTask', () => reviewOutcome(task));
-        const toDelete = await ledger.settleTask(scope, taskId, outcome);
-        // Assets deleted while in review have an upstream id only now.
-        await Promise.all(
-          toDelete.map((upstreamId) =>
-            call('deleteAsset', opts, { id: upstreamId }).catch(() => undefined),
-          ),
-        );
-      })().finally(() => inFlight.delete(key));
-      inFlight.set(key, running);
+    const at = now();
+    const last = recent.get(key);
+    if (last && (last.pending || at - last.at < reuseMs)) return last.read;
+    if (recent.size > 1000) {
+      for (const [k, entry] of recent)
+        if (!entry.pending && at - entry.at >= reuseMs) recent.delete(k);
     }
-    return running;
+    const read = (async () => {
+      const task = await getTask(opts, taskId);
+      const outcome = parse('getTask', () => reviewOutcome(task));
+      const toDelete = await ledger.settleTask(scope, taskId, outcome);
+      // Assets deleted while in review have an upstream id only now.
+      await Promise.all(
+        toDelete.map((upstreamId) =>
+          call('deleteAsset', opts, { id: upstreamId }).catch(() => undefined),
+        ),
+      );
+    })();
+    const entry = { at, read, pending: true };
+    recent.set(key, entry);
+    // A failed read is not shared with later callers: they try again.
+    read.then(
+      () => void (entry.pending = false),
+      () => {
+        entry.pending = false;
+        if (recent.get(key) === entry) recent.delete(key);
+      },
+    );
+    return read;
   }
 
   async function refreshOpenTasks(opts: CallOptions, groupIds?: readonly string[]): Promise<void> {
