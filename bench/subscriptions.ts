@@ -286,9 +286,13 @@ async function callsPerInterval(rig: Rig, intervals: number) {
  * Part 5: the apimart client and its ledger against the simulator's apimart face over HTTP,
  * counting `GET /v1/tasks/{id}`; 10 groups of 10 assets, each group uploaded as one review task.
  */
+const REVIEW_MS = 3_000_000;
+
 async function apimartRig() {
   const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
-  const state = new SimulatorState({ activationMs: 3_600_000, now: () => clock.now });
+  // Reviews end after 50 minutes of the controlled clock: under the simulator's one-hour idle
+  // limit, after which it forgets a key and its tasks.
+  const state = new SimulatorState({ activationMs: REVIEW_MS, now: () => clock.now });
   const handler = createApimartSimulatorHandler(state);
   const reads = { tasks: 0, other: 0 };
   const simulator = createHttpServer((req, res) => {
@@ -378,7 +382,7 @@ async function apimartPart(child: ChildProcess, say: (line: string) => void): Pr
     return (rig.reads.tasks - start) / intervals;
   };
   const processing = await perInterval(3);
-  rig.clock.now += 3_600_000; // every review task ends now
+  rig.clock.now += REVIEW_MS; // every review task ends now
   await sleep(INTERVAL_MS * 2 + 500);
   const final = await perInterval(2);
   const { active } = (await ask(child, { cmd: 'close' })) as { active: number[] };
