@@ -36,6 +36,7 @@ import {
 import type { LiveServices } from '../src/graphql/context.js';
 import { arkStatusSource } from '../src/upstream/ark/status-source.js';
 import type { Upstream } from '../src/upstream/port.js';
+import type { StatusSource } from '../src/upstream/status-source.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -196,32 +197,10 @@ interface Rig {
   assets: string[];
 }
 
-async function startRig(batch: boolean): Promise<Rig> {
-  const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
-  const state = new SimulatorState({ activationMs: 3_600_000, now: () => clock.now });
-  const { upstream, calls } = counting(state);
-  const groups: string[] = [];
-  const assets: string[] = [];
-  for (let g = 0; g < 10; g++) {
-    const { id } = await state.createGroup(CALL, { name: `bench group ${g}` });
-    groups.push(id);
-    for (let a = 0; a < 10; a++) {
-      const asset = await state.createAsset(CALL, {
-        groupId: id,
-        url: `https://cdn.example.com/${g}-${a}.jpg`,
-        type: 'IMAGE',
-      });
-      assets.push(asset.id);
-    }
-  }
+/** The graphql-ws server over `upstream`, with a watcher reading it through `source`. */
+async function serveLive(upstream: Upstream, source: StatusSource, batch = true) {
   const broker = createMemoryBroker();
-  const watcher = createStatusWatcher({
-    upstream,
-    source: arkStatusSource,
-    intervalMs: INTERVAL_MS,
-    broker,
-    batch,
-  });
+  const watcher = createStatusWatcher({ upstream, source, intervalMs: INTERVAL_MS, broker, batch });
   const verifications = createVerificationService({
     upstream,
     intervalMs: INTERVAL_MS,
@@ -244,6 +223,28 @@ async function startRig(batch: boolean): Promise<Rig> {
     POLL_INTERVAL_MS: String(INTERVAL_MS),
   });
   const server = await createServer(config, { upstream, logger: pino({ level: 'silent' }), live });
+  return { server, live };
+}
+
+async function startRig(batch: boolean): Promise<Rig> {
+  const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
+  const state = new SimulatorState({ activationMs: 3_600_000, now: () => clock.now });
+  const { upstream, calls } = counting(state);
+  const groups: string[] = [];
+  const assets: string[] = [];
+  for (let g = 0; g < 10; g++) {
+    const { id } = await state.createGroup(CALL, { name: `bench group ${g}` });
+    groups.push(id);
+    for (let a = 0; a < 10; a++) {
+      const asset = await state.createAsset(CALL, {
+        groupId: id,
+        url: `https://cdn.example.com/${g}-${a}.jpg`,
+        type: 'IMAGE',
+      });
+      assets.push(asset.id);
+    }
+  }
+  const { server, live } = await serveLive(upstream, arkStatusSource, batch);
   return { server, live, clock, state, calls, groups, assets };
 }
 
@@ -325,28 +326,7 @@ async function apimartRig() {
     );
     assets.push(...ids);
   }
-  const broker = createMemoryBroker();
-  const watcher = createStatusWatcher({
-    upstream,
-    source: apimartStatusSource,
-    intervalMs: INTERVAL_MS,
-    broker,
-  });
-  const verifications = createVerificationService({
-    upstream,
-    intervalMs: INTERVAL_MS,
-    tokenTtlMs: 120_000,
-    results: createMemoryVerificationResults(),
-  });
-  const config = loadConfig({
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    NODE_ENV: 'production',
-    RATE_LIMIT_PER_MINUTE: '0',
-    POLL_INTERVAL_MS: String(INTERVAL_MS),
-  });
-  const live = { watcher, verifications };
-  const server = await createServer(config, { upstream, logger: pino({ level: 'silent' }), live });
+  const { server, live } = await serveLive(upstream, apimartStatusSource);
   return {
     server,
     clock,
@@ -355,8 +335,7 @@ async function apimartRig() {
     assets,
     async stop() {
       await server.stop();
-      await Promise.all([watcher.stop(), verifications.stop()]);
-      await broker.close();
+      await live.stop();
       await upstream.close();
       await ledger.close();
       await new Promise((resolve) => simulator.close(resolve));

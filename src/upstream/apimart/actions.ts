@@ -9,7 +9,7 @@
  */
 import type { HttpMethod } from '../http/dialect.js';
 import type { RateLimit } from '../http/pacer.js';
-import type { CallKind, RetryRule } from '../http/retry.js';
+import { IDEMPOTENT_RULE, type CallKind, type RetryRule } from '../http/retry.js';
 
 export interface ApimartCallSpec {
   method: HttpMethod;
@@ -108,14 +108,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
 };
 
 /** Reads, updates and deletes converge when repeated: retry what is transient. */
-const IDEMPOTENT: RetryRule = {
-  maxAttempts: 3,
-  retryAnswers: ['throttled', 'gateway', 'overloaded'],
-  retryBeforeSend: true,
-  retryAfterSend: true,
-  outcomeUnknownAnswers: null,
-  notFoundAfterUnknownIsDone: false,
-};
+const IDEMPOTENT: RetryRule = IDEMPOTENT_RULE;
 
 /**
  * apimart's avatar POSTs take no idempotency key (M6), so once one may have arrived it is never

@@ -36,19 +36,9 @@ export function createApimartDialect(): Dialect<ApimartCall> {
           answer: 'unreadable',
         };
       }
-      if (!ok) {
-        const error = mapHttpError({
-          action,
-          status,
-          body,
-          retryAfter: answer.retryAfter,
-          secrets,
-        });
-        return { ok: false, error, answer: answerClassOf(status) };
-      }
       // A 2xx can still carry a refusal: an envelope `code` other than 200, or an `error` body,
       // or a Volcengine `ResponseMetadata.Error`. Each is a verdict on the call.
-      if (isRecord(body) && (refuses(body) || isRecord(body.error))) {
+      if (!ok || (isRecord(body) && (refuses(body) || isRecord(body.error)))) {
         const error = mapHttpError({
           action,
           status,
@@ -56,7 +46,7 @@ export function createApimartDialect(): Dialect<ApimartCall> {
           retryAfter: answer.retryAfter,
           secrets,
         });
-        return { ok: false, error, answer: 'final' };
+        return { ok: false, error, answer: ok ? 'final' : answerClassOf(status) };
       }
       const meta = isRecord(body) && isRecord(body.ResponseMetadata) ? body.ResponseMetadata : null;
       if (meta && isRecord(meta.Error)) {
