@@ -21,21 +21,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UpstreamError } from '../upstream/errors.js';
 import { ASSET_TYPES } from '../upstream/ark/mapping.js';
 import type { AssetType, CallOptions } from '../upstream/port.js';
+import { assetToWire, groupToWire, obj, optStr, readJson, requireFields, str } from './ark-http.js';
 import {
-  assetToWire,
   bearer,
-  groupToWire,
-  obj,
-  optStr,
-  readJson,
-  requireFields,
+  matchRoute,
+  mountHandler,
   sendJson,
   serveHandler,
-  str,
   type RunningSimulator,
   type SimulatorHandlerOptions,
-} from './ark-http.js';
-import { handleH5, sendPreview } from './h5-page.js';
+} from './http-kit.js';
 import type { NewReview, SimulatorState } from './state.js';
 import type { SimulatorTask } from './tasks.js';
 
@@ -231,19 +226,12 @@ export function createApimartSimulatorHandler(
   state: SimulatorState,
   options: SimulatorHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
-  return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
-    if (basePath && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
-      return false;
-    }
-    const path = url.pathname.slice(basePath.length) || '/';
-    void handle(state, req, res, path, url.searchParams).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, serverError());
-      else res.destroy();
-    });
-    return true;
-  };
+  return mountHandler(
+    state,
+    options,
+    (req, res, path, query) => handle(state, req, res, path, query),
+    serverError,
+  );
 }
 
 /** Runs the apimart face on its own HTTP server. */
@@ -261,28 +249,11 @@ async function handle(
   path: string,
   query: URLSearchParams,
 ): Promise<void> {
-  if (path === '/h5/verify') return handleH5(state, req, res, query);
-  if (path.startsWith('/files/')) return sendPreview(res, decodeURIComponent(path.slice(7)));
-
   const method = req.method ?? 'GET';
-  let matched: { route: Route; params: Record<string, string> } | undefined;
-  let pathMatched = false;
-  for (const route of ROUTES) {
-    const match = route.pattern.exec(path);
-    if (!match) continue;
-    pathMatched = true;
-    if (route.method === method) {
-      matched = { route, params: { ...match.groups } };
-      break;
-    }
-  }
-  if (!matched) {
-    const status = pathMatched ? 405 : 404;
-    return sendJson(
-      res,
-      status,
-      apimartError('not_found', `${method} ${path}`, 'invalid_request_error'),
-    );
+  const matched = matchRoute(ROUTES, method, path);
+  if (typeof matched === 'number') {
+    const error = apimartError('not_found', `${method} ${path}`, 'invalid_request_error');
+    return sendJson(res, matched, error);
   }
 
   const { route, params } = matched;
