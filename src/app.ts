@@ -157,7 +157,7 @@ export async function startGateway(
     { mode: 'simulator', simulatorUrl },
   );
   logger.info(
-    { simulatorUrl, activationMs: config.simulatorActivationMs },
+    { simulatorUrl, activationMs: config.simulatorActivationMs, dialect: config.upstreamDialect },
     'UPSTREAM_URL is not set: running on the built-in simulator (in memory, no credentials needed; ' +
       'any API key works, each sees its own data)',
   );
