@@ -10,8 +10,11 @@
 import type { HttpMethod } from '../http/dialect.js';
 import type { RateLimit } from '../http/pacer.js';
 import { IDEMPOTENT_RULE, type CallKind, type RetryRule } from '../http/retry.js';
+import type { operations } from './wire.js';
 
 export interface ApimartCallSpec {
+  /** The contract operation it calls (`wire.d.ts` types its request body). */
+  operationId: keyof operations;
   method: HttpMethod;
   /** Below the base URL; `{id}` is the call's `id`. */
   path: string;
@@ -25,9 +28,16 @@ const PRIVATE_AVATAR = '/v1/seedance2/private-avatar';
 
 export const CALLS = {
   /** real-avatar step 1: an H5 session; answers a task whose result holds the token and link. */
-  createSession: { method: 'POST', path: REAL_AVATAR, action: 'RealAvatarSession', kind: 'create' },
+  createSession: {
+    operationId: 'apimartRealAvatar',
+    method: 'POST',
+    path: REAL_AVATAR,
+    action: 'RealAvatarSession',
+    kind: 'create',
+  },
   /** real-avatar step 2: the token's result (the group id); its answer shape is undocumented. */
   queryVerification: {
+    operationId: 'apimartRealAvatar',
     method: 'POST',
     path: REAL_AVATAR,
     action: 'RealAvatarResult',
@@ -35,6 +45,7 @@ export const CALLS = {
   },
   /** real-avatar step 3: a review task of up to 20 assets into a REAL group. */
   submitRealAssets: {
+    operationId: 'apimartRealAvatar',
     method: 'POST',
     path: REAL_AVATAR,
     action: 'RealAvatarAssets',
@@ -42,38 +53,50 @@ export const CALLS = {
   },
   /** A review task of up to 20 assets into a VIRTUAL group. */
   submitVirtualAssets: {
+    operationId: 'apimartPrivateAvatar',
     method: 'POST',
     path: PRIVATE_AVATAR,
     action: 'PrivateAvatarAssets',
     kind: 'create',
   },
   /** Any task: a session's token and link, a review's per-asset results. */
-  getTask: { method: 'GET', path: '/v1/tasks/{id}', action: 'GetTask', kind: 'read' },
+  getTask: {
+    operationId: 'apimartGetTask',
+    method: 'GET',
+    path: '/v1/tasks/{id}',
+    action: 'GetTask',
+    kind: 'read',
+  },
   createGroup: {
+    operationId: 'apimartCreateGroup',
     method: 'POST',
     path: `${PRIVATE_AVATAR}/groups`,
     action: 'CreateGroup',
     kind: 'create',
   },
   updateGroup: {
+    operationId: 'apimartUpdateGroup',
     method: 'PATCH',
     path: `${PRIVATE_AVATAR}/groups/{id}`,
     action: 'UpdateGroup',
     kind: 'update',
   },
   deleteGroup: {
+    operationId: 'apimartDeleteGroup',
     method: 'DELETE',
     path: `${PRIVATE_AVATAR}/groups/{id}`,
     action: 'DeleteGroup',
     kind: 'delete',
   },
   updateAsset: {
+    operationId: 'apimartUpdateAsset',
     method: 'PATCH',
     path: `${PRIVATE_AVATAR}/assets/{id}`,
     action: 'UpdateAsset',
     kind: 'update',
   },
   deleteAsset: {
+    operationId: 'apimartDeleteAsset',
     method: 'DELETE',
     path: `${PRIVATE_AVATAR}/assets/{id}`,
     action: 'DeleteAsset',

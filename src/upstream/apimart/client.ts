@@ -35,6 +35,7 @@ import {
   type ApimartCall,
 } from './actions.js';
 import { createApimartDialect } from './dialect.js';
+import type { operations } from './wire.js';
 import {
   BadShape,
   createdGroupId,
@@ -91,11 +92,17 @@ export type ApimartClient = Upstream & {
   close(): Promise<void>;
 };
 
-const WIRE_TYPES: Readonly<Record<AssetType, string>> = {
+type RequestBody<O extends keyof operations> = operations[O] extends {
+  requestBody: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+
+const WIRE_TYPES = {
   IMAGE: 'Image',
   VIDEO: 'Video',
   AUDIO: 'Audio',
-};
+} as const satisfies Record<AssetType, string>;
 
 export function createApimartClient(options: ApimartClientOptions): ApimartClient {
   const { ledger } = options;
@@ -107,8 +114,12 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const scopeOf = (opts: CallOptions) => secretHash(opts.credential);
 
-  const call = (name: ApimartCall, opts: CallOptions, request: CallRequest = {}) =>
-    transport.call(name, opts, request);
+  /** One call; its body is typed by the contract's request schema (`wire.d.ts`). */
+  const call = <N extends ApimartCall>(
+    name: N,
+    opts: CallOptions,
+    request: { id?: string; body?: RequestBody<(typeof CALLS)[N]['operationId']> } = {},
+  ) => transport.call(name, opts, request as CallRequest);
 
   /** Reads an answer with `read`; a `BadShape` becomes `UPSTREAM_BAD_RESPONSE` of `name`. */
   function parse<T>(name: ApimartCall, read: () => T): T {
