@@ -26,6 +26,7 @@ import { createTransport, type HttpOptions } from '../http/options.js';
 import type { RateLimit } from '../http/pacer.js';
 import { withOverrides, type CallKind, type RetryRule } from '../http/retry.js';
 import { badResponse } from '../http/transport-errors.js';
+import { mapLimit } from '../../util/map-limit.js';
 import type { AssetType, CallOptions, NewAsset, Upstream, VerificationResult } from '../port.js';
 import {
   CALLS,
@@ -97,6 +98,9 @@ type RequestBody<O extends keyof operations> = operations[O] extends {
 }
   ? B
   : never;
+
+/** Task reads one list makes at once; the client's `GetTask` pace spaces them further. */
+const TASK_READ_CONCURRENCY = 4;
 
 const WIRE_TYPES = {
   IMAGE: 'Image',
@@ -178,9 +182,9 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
     return read;
   }
 
-  async function refreshOpenTasks(opts: CallOptions, groupIds?: readonly string[]): Promise<void> {
-    const open = await ledger.openTasks(scopeOf(opts), groupIds);
-    for (const taskId of open) await refreshTask(opts, taskId);
+  /** Reads these tasks, a few at a time (the pacer spaces them). */
+  async function refreshTasks(opts: CallOptions, taskIds: readonly string[]): Promise<void> {
+    await mapLimit(taskIds, TASK_READ_CONCURRENCY, (taskId) => refreshTask(opts, taskId));
   }
 
   const notFound = (what: string, id: string, action: string) =>
@@ -318,19 +322,38 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
     createAssets,
 
     async listAssets(opts, query) {
-      await refreshOpenTasks(opts, query.groupIds);
-      const { items, total } = await ledger.pageAssets(
-        scopeOf(opts),
-        {
-          groupIds: query.groupIds,
-          kind: query.kind,
-          statuses: query.statuses,
-          types: query.types,
-          nameContains: query.nameContains,
-        },
-        query.page,
-        query.pageSize,
-      );
+      const scope = scopeOf(opts);
+      const page = () =>
+        ledger.pageAssets(
+          scope,
+          {
+            groupIds: query.groupIds,
+            kind: query.kind,
+            statuses: query.statuses,
+            types: query.types,
+            nameContains: query.nameContains,
+          },
+          query.page,
+          query.pageSize,
+        );
+      let found: Awaited<ReturnType<typeof page>>;
+      if (query.statuses) {
+        // Which assets match depends on statuses that open tasks may change: read those first
+        // (the status watcher's lists of `PROCESSING` assets take this path).
+        await refreshTasks(opts, await ledger.openTasks(scope, query.groupIds));
+        found = await page();
+      } else {
+        // The page's members do not depend on statuses: read only its own open tasks.
+        found = await page();
+        const open = new Set(
+          found.items.filter((a) => a.status === 'PROCESSING').map((a) => a.taskId),
+        );
+        if (open.size > 0) {
+          await refreshTasks(opts, [...open]);
+          found = await page();
+        }
+      }
+      const { items, total } = found;
       return { items: items.map(toAsset), total, page: query.page, pageSize: query.pageSize };
     },
 
