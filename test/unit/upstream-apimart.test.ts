@@ -230,6 +230,16 @@ describe('uploads and review tasks', () => {
     expect(seen.filter((r) => r.url === '/v1/seedance2/private-avatar')).toHaveLength(1);
   });
 
+  it('reports an upload it could not record as of unknown outcome, not as a failure', async () => {
+    const { client } = await upstream(withGroup(() => ok({ id: 'task_L', status: 'processing' })));
+    await client.createGroup(opts, { name: 'g' });
+    await ledger.apimart.saveReviewTask('someone', { id: 'task_L', groupId: 'x', assets: [] });
+    // The task id is taken: recording the upload fails after apimart accepted it.
+    await expect(
+      client.createAsset(opts, { groupId: GROUP, url: 'https://x.test/a.png', type: 'IMAGE' }),
+    ).rejects.toMatchObject({ outcomeUnknown: true });
+  });
+
   it('retries a task read after a 503, and a 429 after its Retry-After', async () => {
     const { client } = await upstream(
       withGroup((req, call) => {

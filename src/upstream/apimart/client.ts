@@ -239,7 +239,16 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
       type: item.type,
       url: item.url,
     }));
-    await ledger.saveReviewTask(scopeOf(opts), { id: task.id, groupId: group.id, assets });
+    try {
+      await ledger.saveReviewTask(scopeOf(opts), { id: task.id, groupId: group.id, assets });
+    } catch (error) {
+      // apimart has the upload, the gateway lost its ids: never resend it blindly.
+      throw new UpstreamError(
+        'UPSTREAM_UNAVAILABLE',
+        `apimart accepted the upload as task ${task.id}, but the gateway could not record it.`,
+        { action: CALLS[name].action, outcomeUnknown: true, cause: error },
+      );
+    }
     return { ids: assets.map((a) => a.id) };
   }
 
