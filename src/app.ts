@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { ledgerEnv, openLedger, type Ledger } from './ledger/index.js';
+import { assertSharedLedger, ledgerEnv, openLedger, type Ledger } from './ledger/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
@@ -72,6 +72,8 @@ export async function startGateway(
   config: Readonly<Config>,
   { logger, readinessCacheMs, ledger: givenLedger, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
+  // First, so that a ledger that cannot be used stops start-up before anything else is open.
+  const dialectLedger = await openDialectLedger(config, givenLedger);
   // One registry for the server, the upstream client and the watcher.
   const ops = { ...given, metrics: given.metrics ?? createMetrics() };
   const readiness: ReadinessCheck[] = [];
@@ -96,8 +98,6 @@ export async function startGateway(
     }
   }
   ops.readiness = [...readiness, ...(given.readiness ?? [])];
-
-  const dialectLedger = await openDialectLedger(config, givenLedger);
 
   if (config.upstreamUrl !== null) {
     const client = createUpstream(
@@ -181,7 +181,10 @@ async function openDialectLedger(
   if (config.upstreamDialect !== 'apimart') return null;
   if (given) return { ledger: given, close: async () => {} };
   if (config.upstreamUrl !== null) {
-    const ledger = await openLedger(ledgerEnv(process.env));
+    const location = ledgerEnv(process.env);
+    // Instances sharing Redis must share one memory of apimart's tasks too.
+    assertSharedLedger({ redisUrl: config.redisUrl, databaseUrl: location.databaseUrl });
+    const ledger = await openLedger(location);
     return { ledger, close: () => ledger.close() };
   }
   const dir = join(tmpdir(), `avatar-gateway-apimart-${process.pid}-${Date.now()}`);
