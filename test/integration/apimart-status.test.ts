@@ -58,18 +58,20 @@ async function setup() {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     ledger: ledger.apimart,
     rateLimits: { PrivateAvatarAssets: null, CreateGroup: null, GetTask: null },
-    taskReuseMs: 10,
+    // Within one interval, under the test's interval: a tick's list and sweep share a read even
+    // on a loaded machine, and the next tick reads again.
+    taskReuseMs: 80,
   });
   cleanups.push(() => upstream.close());
   const ticks = new TickLog();
   const watcher = createStatusWatcher({
     upstream,
     source: apimartStatusSource,
-    intervalMs: 40,
-    maxIntervalMs: 80,
-    staleAfterMs: 100,
-    // The test's interval is 50 times shorter than the default: so is the budget's window.
-    rateLimits: { GetTask: 250 },
+    intervalMs: 100,
+    maxIntervalMs: 200,
+    staleAfterMs: 250,
+    // The test's interval is 20 times shorter than the default: the budget is 20 times larger.
+    rateLimits: { GetTask: 100 },
     onTick: ticks.onTick,
   });
   cleanups.push(() => watcher.stop());
