@@ -10,9 +10,13 @@
  * 2. delivery latency from an upstream flip to the client (target p95 ≤ interval + 250 ms);
  * 3. the gateway's RSS with 10,000 concurrent subscriptions (target < 512 MB);
  * 4. after 10,000 subscribe-then-abrupt-disconnect cycles: live subscribers back to 0 and the
- *    heap within 5 % of its start.
+ *    heap within 5 % of its start;
+ * 5. the apimart dialect (its client and ledger against the simulator's apimart face over HTTP):
+ *    upstream task reads per interval for 1,000 subscribers over 100 assets uploaded as 10 review
+ *    tasks (target ≤ 10, one per open task), and once every task ended (target 0).
  *
- * Run with `npm run bench:subscriptions` (node --expose-gc). Env: BENCH_INTERVAL_MS (2000).
+ * Run with `npm run bench:subscriptions` (node --expose-gc). Env: BENCH_INTERVAL_MS (2000);
+ * BENCH_ONLY=apimart runs part 5 alone.
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -32,6 +36,15 @@ import {
 import type { LiveServices } from '../src/graphql/context.js';
 import { arkStatusSource } from '../src/upstream/ark/status-source.js';
 import type { Upstream } from '../src/upstream/port.js';
+import type { StatusSource } from '../src/upstream/status-source.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { openLedger } from '../src/ledger/index.js';
+import { createApimartSimulatorHandler } from '../src/simulator/apimart-http.js';
+import { apimartStatusSource } from '../src/upstream/apimart/status-source.js';
+import { createUpstream } from '../src/upstream/index.js';
 
 const INTERVAL_MS = Number(process.env.BENCH_INTERVAL_MS ?? 2000);
 const KEY = 'bench-key';
@@ -184,32 +197,10 @@ interface Rig {
   assets: string[];
 }
 
-async function startRig(batch: boolean): Promise<Rig> {
-  const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
-  const state = new SimulatorState({ activationMs: 3_600_000, now: () => clock.now });
-  const { upstream, calls } = counting(state);
-  const groups: string[] = [];
-  const assets: string[] = [];
-  for (let g = 0; g < 10; g++) {
-    const { id } = await state.createGroup(CALL, { name: `bench group ${g}` });
-    groups.push(id);
-    for (let a = 0; a < 10; a++) {
-      const asset = await state.createAsset(CALL, {
-        groupId: id,
-        url: `https://cdn.example.com/${g}-${a}.jpg`,
-        type: 'IMAGE',
-      });
-      assets.push(asset.id);
-    }
-  }
+/** The graphql-ws server over `upstream`, with a watcher reading it through `source`. */
+async function serveLive(upstream: Upstream, source: StatusSource, batch = true) {
   const broker = createMemoryBroker();
-  const watcher = createStatusWatcher({
-    upstream,
-    source: arkStatusSource,
-    intervalMs: INTERVAL_MS,
-    broker,
-    batch,
-  });
+  const watcher = createStatusWatcher({ upstream, source, intervalMs: INTERVAL_MS, broker, batch });
   const verifications = createVerificationService({
     upstream,
     intervalMs: INTERVAL_MS,
@@ -234,6 +225,28 @@ async function startRig(batch: boolean): Promise<Rig> {
     POLL_INTERVAL_MS: String(INTERVAL_MS),
   });
   const server = await createServer(config, { upstream, logger: pino({ level: 'silent' }), live });
+  return { server, live };
+}
+
+async function startRig(batch: boolean): Promise<Rig> {
+  const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
+  const state = new SimulatorState({ activationMs: 3_600_000, now: () => clock.now });
+  const { upstream, calls } = counting(state);
+  const groups: string[] = [];
+  const assets: string[] = [];
+  for (let g = 0; g < 10; g++) {
+    const { id } = await state.createGroup(CALL, { name: `bench group ${g}` });
+    groups.push(id);
+    for (let a = 0; a < 10; a++) {
+      const asset = await state.createAsset(CALL, {
+        groupId: id,
+        url: `https://cdn.example.com/${g}-${a}.jpg`,
+        type: 'IMAGE',
+      });
+      assets.push(asset.id);
+    }
+  }
+  const { server, live } = await serveLive(upstream, arkStatusSource, batch);
   return { server, live, clock, state, calls, groups, assets };
 }
 
@@ -253,7 +266,7 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 /** The targets of 1,000 subscribers: half watch a group, half three assets of one group. */
-function targets(rig: Rig): Target[] {
+function targets(rig: Pick<Rig, 'groups' | 'assets'>): Target[] {
   return Array.from({ length: 1000 }, (_, i) =>
     i % 2 === 0
       ? { g: rig.groups[i % 10] }
@@ -272,6 +285,98 @@ async function callsPerInterval(rig: Rig, intervals: number) {
   };
 }
 
+/**
+ * Part 5: the apimart client and its ledger against the simulator's apimart face over HTTP,
+ * counting `GET /v1/tasks/{id}`; 10 groups of 10 assets, each group uploaded as one review task.
+ */
+const REVIEW_MS = 3_000_000;
+
+async function apimartRig() {
+  const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
+  // Reviews end after 50 minutes of the controlled clock: under the simulator's one-hour idle
+  // limit, after which it forgets a key and its tasks.
+  const state = new SimulatorState({ activationMs: REVIEW_MS, now: () => clock.now });
+  const handler = createApimartSimulatorHandler(state);
+  const reads = { tasks: 0, other: 0 };
+  const simulator = createHttpServer((req, res) => {
+    if (req.method === 'GET' && req.url?.startsWith('/v1/tasks/')) reads.tasks++;
+    else reads.other++;
+    if (!handler(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => simulator.listen(0, '127.0.0.1', resolve));
+  const dir = await mkdtemp(join(os.tmpdir(), 'bench-apimart-'));
+  const ledger = await openLedger({ path: join(dir, 'ledger.sqlite') });
+  const upstream = createUpstream({
+    dialect: 'apimart',
+    baseUrl: `http://127.0.0.1:${(simulator.address() as AddressInfo).port}`,
+    ledger: ledger.apimart,
+    // Setting up 10 uploads should not wait for the upload pace; the task reads keep theirs.
+    rateLimits: { PrivateAvatarAssets: null, CreateGroup: null },
+  });
+  const groups: string[] = [];
+  const assets: string[] = [];
+  for (let g = 0; g < 10; g++) {
+    const { id } = await upstream.createGroup(CALL, { name: `bench group ${g}` });
+    groups.push(id);
+    const { ids } = await upstream.createAssets!(
+      CALL,
+      Array.from({ length: 10 }, (_, a) => ({
+        groupId: id,
+        url: `https://cdn.example.com/${g}-${a}.jpg`,
+        type: 'IMAGE' as const,
+      })),
+    );
+    assets.push(...ids);
+  }
+  const { server, live } = await serveLive(upstream, apimartStatusSource);
+  return {
+    server,
+    clock,
+    reads,
+    groups,
+    assets,
+    async stop() {
+      await server.stop();
+      await live.stop();
+      await upstream.close();
+      await ledger.close();
+      await new Promise((resolve) => simulator.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Part 5, printed through `say`. */
+async function apimartPart(child: ChildProcess, say: (line: string) => void): Promise<void> {
+  const rig = await apimartRig();
+  await ask(child, {
+    cmd: 'subscribe',
+    url: wsUrl(rig.server),
+    connections: 1000,
+    perConnection: 1,
+    targets: targets(rig),
+  });
+  const perInterval = async (intervals: number) => {
+    await sleep(INTERVAL_MS);
+    const start = rig.reads.tasks;
+    await sleep(INTERVAL_MS * intervals);
+    return (rig.reads.tasks - start) / intervals;
+  };
+  const processing = await perInterval(3);
+  rig.clock.now += REVIEW_MS; // every review task ends now
+  await sleep(INTERVAL_MS * 2 + 500);
+  const final = await perInterval(2);
+  const { active } = (await ask(child, { cmd: 'close' })) as { active: number[] };
+  await new Promise((resolve) => child.once('message', resolve)); // closed
+  say(
+    `\napimart dialect (by review task, GET /v1/tasks/{id}): 1,000 subscribers, 100 assets in 10 review tasks`,
+  );
+  say(`  while processing: ${processing.toFixed(1)} task reads per interval (target ≤ 10)`);
+  say(`  once all ended:   ${final.toFixed(1)} task reads per interval (target 0)`);
+  say(`  ${active.length} ACTIVE events delivered`);
+  await rig.stop();
+}
+
 async function parentMain(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['clients'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -284,6 +389,12 @@ async function parentMain(): Promise<void> {
   say(
     `\navatar-gateway bench: live status (${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}, interval ${INTERVAL_MS} ms)`,
   );
+
+  if (process.env.BENCH_ONLY === 'apimart') {
+    await apimartPart(child, say);
+    child.kill();
+    return;
+  }
 
   // 1 and 2: calls per interval, unbatched then batched; latency of the flip on the batched run.
   for (const batch of [false, true]) {
@@ -381,6 +492,8 @@ async function parentMain(): Promise<void> {
     await rig.server.stop();
     await rig.live.stop();
   }
+  // 5: the apimart dialect.
+  await apimartPart(child, say);
   child.kill();
 }
 

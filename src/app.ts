@@ -9,18 +9,28 @@
  * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`). With a real
  * upstream nothing is mounted there.
  */
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
+import { assertSharedLedger, ledgerEnv, openLedger, type Ledger } from './ledger/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
 import { openRedis, type RedisConnections } from './redis.js';
 import { createRedisRateLimiter } from './security/rate-limit.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
+import { createApimartSimulatorHandler } from './simulator/apimart-http.js';
 import { createSimulatorHandler } from './simulator/ark-http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
-import { createUpstream, type UpstreamClient } from './upstream/index.js';
+import {
+  createUpstream,
+  statusSourceOf,
+  type UpstreamClient,
+  type UpstreamOptions,
+} from './upstream/index.js';
 import { browserHost, freePort, loopbackHost } from './util/hosts.js';
 
 export const SIMULATOR_PATH = '/simulator';
@@ -51,16 +61,25 @@ export type GatewayDeps = { logger: Logger } & Pick<
      * @default 2000
      */
     readinessCacheMs?: number;
+    /**
+     * The ledger the apimart dialect keeps what apimart cannot answer in (`ledger.apimart`);
+     * the caller closes it.
+     * @default opened from DATABASE_URL / LEDGER_PATH (a temporary file on the simulator),
+     *   only with UPSTREAM_DIALECT=apimart, and closed by `stop`
+     */
+    ledger?: Ledger;
   };
 
 export async function startGateway(
   config: Readonly<Config>,
-  { logger, readinessCacheMs, ...given }: GatewayDeps,
+  { logger, readinessCacheMs, ledger: givenLedger, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
   // Every URL of the built-in simulator must be known before the server starts: pick the port
   // first, before anything is opened that a failure here would leave open.
   const port =
     config.upstreamUrl === null && config.port === 0 ? await freePort(config.host) : config.port;
+  // Then the ledger, so that one that cannot be used stops start-up before anything else opens.
+  const dialectLedger = await openDialectLedger(config, givenLedger);
   // One registry for the server, the upstream client and the watcher.
   const ops = { ...given, metrics: given.metrics ?? createMetrics() };
   const readiness: ReadinessCheck[] = [];
@@ -87,20 +106,25 @@ export async function startGateway(
   ops.readiness = [...readiness, ...(given.readiness ?? [])];
 
   if (config.upstreamUrl !== null) {
-    const client = createUpstream({
-      dialect: 'ark',
-      baseUrl: config.upstreamUrl,
-      defaultModel: config.defaultModel,
-      timeoutMs: config.upstreamTimeoutMs,
-      rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
-      // With Redis, every instance paces from the same buckets: one budget per upstream key.
-      ...(redis && {
-        sharedPacing: { redis: redis.commands, keyPrefix: `${config.redisKeyPrefix}pace:` },
+    const client = createUpstream(
+      dialectOptions(config, dialectLedger, {
+        baseUrl: config.upstreamUrl,
+        defaultModel: config.defaultModel,
+        timeoutMs: config.upstreamTimeoutMs,
+        rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
+        // With Redis, every instance paces from the same buckets: one budget per upstream key.
+        ...(redis && {
+          sharedPacing: { redis: redis.commands, keyPrefix: `${config.redisKeyPrefix}pace:` },
+        }),
+        logger,
+        metrics: ops.metrics.upstream,
       }),
-      logger,
-      metrics: ops.metrics.upstream,
-    });
-    return launch(config, { client, redis, logger, ops }, { mode: 'upstream', simulatorUrl: null });
+    );
+    return launch(
+      config,
+      { client, redis, logger, ops, dialectLedger },
+      { mode: 'upstream', simulatorUrl: null },
+    );
   }
 
   const simulatorUrl = `http://${loopbackHost(config.host)}:${port}${SIMULATOR_PATH}`;
@@ -110,38 +134,92 @@ export async function startGateway(
     h5LinkTtlMs: config.simulatorH5LinkTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
-  // The simulator speaks Ark over HTTP, so the embedded default exercises the production client.
-  const client = createUpstream({
-    dialect: 'ark',
-    baseUrl: simulatorUrl,
-    defaultModel: config.defaultModel,
-    timeoutMs: config.upstreamTimeoutMs,
-    // The simulator has no plan limit on uploads; the documented per-second limits still apply.
-    rateLimits: { CreateAsset: null },
-    logger,
-    metrics: ops.metrics.upstream,
-  });
+  // The simulator speaks the configured dialect over HTTP, so the embedded default exercises
+  // the production client.
+  const simulatorHandler =
+    config.upstreamDialect === 'apimart' ? createApimartSimulatorHandler : createSimulatorHandler;
+  const client = createUpstream(
+    dialectOptions(config, dialectLedger, {
+      baseUrl: simulatorUrl,
+      defaultModel: config.defaultModel,
+      timeoutMs: config.upstreamTimeoutMs,
+      // The simulator has no plan limit on uploads; the documented per-second limits still apply.
+      rateLimits: { CreateAsset: null },
+      logger,
+      metrics: ops.metrics.upstream,
+    }),
+  );
   const gateway = await launch(
     { ...config, port },
     {
       client,
       redis,
       logger,
-      ops: { ...ops, handlers: [createSimulatorHandler(state, { basePath: SIMULATOR_PATH })] },
+      ops: { ...ops, handlers: [simulatorHandler(state, { basePath: SIMULATOR_PATH })] },
+      dialectLedger,
     },
     { mode: 'simulator', simulatorUrl },
   );
   logger.info(
-    { simulatorUrl, activationMs: config.simulatorActivationMs },
+    { simulatorUrl, activationMs: config.simulatorActivationMs, dialect: config.upstreamDialect },
     'running on the built-in simulator (UPSTREAM_URL unset or "simulator"): in memory, no ' +
       'credentials needed, any API key works and each sees its own data',
   );
   return gateway;
 }
 
+/** What `openDialectLedger` hands `launch`: the ledger, and how to let it go. */
+interface DialectLedger {
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+/**
+ * The apimart dialect's ledger: the caller's, or one opened here (on the simulator, a temporary
+ * SQLite file, forgotten with the simulator's memory). `null` for Ark, which needs none.
+ */
+async function openDialectLedger(
+  config: Readonly<Config>,
+  given: Ledger | undefined,
+): Promise<DialectLedger | null> {
+  if (config.upstreamDialect !== 'apimart') return null;
+  if (given) return { ledger: given, close: async () => {} };
+  if (config.upstreamUrl !== null) {
+    const location = ledgerEnv(process.env);
+    // Instances sharing Redis must share one memory of apimart's tasks too.
+    assertSharedLedger({ redisUrl: config.redisUrl, databaseUrl: location.databaseUrl });
+    const ledger = await openLedger(location);
+    return { ledger, close: () => ledger.close() };
+  }
+  const dir = join(tmpdir(), `avatar-gateway-apimart-${process.pid}-${Date.now()}`);
+  const ledger = await openLedger({ path: join(dir, 'ledger.sqlite') });
+  return {
+    ledger,
+    close: async () => {
+      await ledger.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The client options of the configured dialect, from the options every dialect shares. */
+function dialectOptions(
+  config: Readonly<Config>,
+  dialectLedger: DialectLedger | null,
+  common: Omit<Extract<UpstreamOptions, { dialect: 'ark' }>, 'dialect'>,
+): UpstreamOptions {
+  if (config.upstreamDialect === 'ark' || dialectLedger === null)
+    return { dialect: 'ark', ...common };
+  // apimart has no model routing, and its own rate table (`apimart/actions.ts`).
+  const { defaultModel: _model, rateLimits: _rates, ...http } = common;
+  return { dialect: 'apimart', ...http, ledger: dialectLedger.ledger.apimart };
+}
+
 /** What `launch` starts the live services and the server with, and owns from then on. */
 interface Owned {
   client: UpstreamClient;
+  /** apimart's ledger, closed after the client. */
+  dialectLedger?: DialectLedger | null;
   redis: RedisConnections | null;
   logger: Logger;
   /** The server's dependencies other than the upstream, the logger and the live services. */
@@ -154,11 +232,12 @@ interface Owned {
  */
 async function launch(
   config: Readonly<Config>,
-  { client, redis, logger, ops }: Owned,
+  { client, redis, logger, ops, dialectLedger }: Owned,
   extra: Pick<RunningGateway, 'mode' | 'simulatorUrl'>,
 ): Promise<RunningGateway> {
   const live = createLive(config, {
     upstream: client,
+    statusSource: statusSourceOf(config.upstreamDialect),
     logger,
     metrics: ops.metrics.watcher,
     redis,
@@ -172,6 +251,7 @@ async function launch(
     // upstream client and Redis are still open for both.
     () => live.stop(),
     () => client.close(),
+    () => dialectLedger?.close(),
     // Last: the broker, the leases, the rate limit and readiness all used these.
     () => redis?.close(),
   ];

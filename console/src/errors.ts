@@ -11,6 +11,8 @@ const MESSAGES: Record<string, string> = {
     'The gateway did not accept your key or token. Sign out and sign in again with a valid one.',
   FORBIDDEN: 'Your key is not allowed to do this (missing permission or plan).',
   NOT_FOUND: 'It no longer exists: it may have been deleted meanwhile. Reload the list.',
+  PAYMENT_REQUIRED:
+    'The upstream account has no balance left for this. Top it up with the vendor, then try again.',
   RATE_LIMITED: 'Too many requests right now. Wait a moment and try again.',
   UPSTREAM_UNAVAILABLE: 'The asset service cannot be reached right now. Try again in a minute.',
   UPSTREAM_TIMEOUT: 'The asset service did not answer in time. Try again.',

@@ -10,7 +10,8 @@ export interface LiveAsset {
   name?: string | null;
   type: AssetType;
   status: AssetStatus;
-  uri: string;
+  /** Null until the upstream assigns it (apimart: when the review ends). */
+  uri: string | null;
   previewUrl?: string | null;
   createdAt?: string | null;
   failure?: { code: string; message: string } | null;

@@ -22,6 +22,9 @@ import {
 export const MODELS = ['doubao-seedance-2-0-260128', 'doubao-seedance-2-0-fast-260128'] as const;
 export type Model = (typeof MODELS)[number];
 
+/** The upstream dialects the gateway speaks (`src/upstream/index.ts`). */
+export const UPSTREAM_DIALECTS = ['ark', 'apimart'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -107,6 +110,12 @@ const UPSTREAM_URL: Field<string | null> = {
 };
 
 export const UPSTREAM = {
+  upstreamDialect: oneOf({
+    env: 'UPSTREAM_DIALECT',
+    values: UPSTREAM_DIALECTS,
+    default: 'ark',
+    doc: "which vendor's API the upstream speaks, for the client, the built-in simulator and the status watcher alike: `ark` (the Volcengine-style REST contract) or `apimart` (tasks polled with `GET /v1/tasks/{id}`; see [Dialects](#dialects))",
+  }),
   upstreamUrl: UPSTREAM_URL,
   upstreamApiKey: verbatim({
     env: 'UPSTREAM_API_KEY',

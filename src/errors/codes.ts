@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** The group or asset does not exist (or belongs to another key). */
   'NOT_FOUND',
+  /** The upstream account has run out of balance or plan for this call (apimart's 402); top it up. */
+  'PAYMENT_REQUIRED',
   /** The upstream rate limit was hit; `retryAfter` is in seconds when known. */
   'RATE_LIMITED',
   /** The upstream could not be reached or failed. */

@@ -46,6 +46,11 @@ const UPSTREAM_FAILURES: { readonly [C in UpstreamErrorCode]: UpstreamFailure } 
         : 'The upstream refused the input.'),
     extensions: (e) => ({ upstreamCode: e.upstreamCode }),
   },
+  PAYMENT_REQUIRED: {
+    code: 'PAYMENT_REQUIRED',
+    message:
+      'The upstream account has no balance (or plan) left for this call; top it up with the upstream vendor, then try again.',
+  },
   RATE_LIMITED: {
     code: 'RATE_LIMITED',
     message: (e) =>
@@ -88,12 +93,15 @@ const TOKEN_NOT_FOUND: UpstreamFailure = {
   message: 'The verification token is unknown.',
 };
 
-/** The upstream action of ⑫, the token exchange, as the port names it on its errors. */
-const TOKEN_EXCHANGE_ACTION = 'GetVisualValidateResult';
+/** The upstream actions of ⑫, the token exchange, as each dialect names it on its errors. */
+const TOKEN_EXCHANGE_ACTIONS: ReadonlySet<string | undefined> = new Set([
+  'GetVisualValidateResult',
+  'RealAvatarResult',
+]);
 
 export function fromUpstreamError(error: UpstreamError): GatewayError {
   const failure =
-    error.code === 'NOT_FOUND' && error.action === TOKEN_EXCHANGE_ACTION
+    error.code === 'NOT_FOUND' && TOKEN_EXCHANGE_ACTIONS.has(error.action)
       ? TOKEN_NOT_FOUND
       : UPSTREAM_FAILURES[error.code];
   const message = typeof failure.message === 'string' ? failure.message : failure.message(error);

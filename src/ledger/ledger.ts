@@ -141,9 +141,141 @@ export interface AssignDetails {
   name?: string | null;
 }
 
+/** An asset's review status, in the port's words. */
+export type ReviewStatus = 'PROCESSING' | 'ACTIVE' | 'FAILED';
+
+/** A group the apimart dialect knows (apimart never returns a group's kind). */
+export interface ApimartGroupRecord {
+  id: string;
+  kind: AvatarKind;
+  name: string | null;
+  description: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An asset submitted through the apimart dialect, under its provisional id. */
+export interface ApimartAssetRecord {
+  /** The provisional id clients see, from the moment `addAssets` answers, for good. */
+  id: string;
+  groupId: string;
+  /** The review task it was submitted in, and its position there. */
+  taskId: string;
+  index: number;
+  name: string | null;
+  type: AssetType;
+  url: string;
+  /** apimart's own asset id, once the review ended. */
+  upstreamId: string | null;
+  /** The `asset://…` reference for video generation, once the review ended. */
+  uri: string | null;
+  status: ReviewStatus;
+  failure: { code: string; message: string } | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A review task's assets as submitted: provisional id, position, and what apimart never echoes. */
+export interface NewReviewTask {
+  id: string;
+  groupId: string;
+  assets: ReadonlyArray<{
+    id: string;
+    index: number;
+    name: string | null;
+    type: AssetType;
+    url: string;
+  }>;
+}
+
+/** What a read of a review task found; `final` when the task ended (its assets settle). */
+export interface ReviewOutcome {
+  final: boolean;
+  /** apimart's task status, as read. */
+  status: string;
+  /** Per submitted position: the upstream id, `asset://` reference and final status. */
+  assets: ReadonlyArray<{
+    index: number;
+    upstreamId: string | null;
+    uri: string | null;
+    status: ReviewStatus;
+  }>;
+  /** For positions ending `FAILED` (apimart gives one reason per task, none per asset). */
+  failure: { code: string; message: string } | null;
+}
+
+export interface ApimartAssetFilter {
+  ids?: readonly string[];
+  groupIds?: readonly string[];
+  /** Only assets in groups of this kind. */
+  kind?: AvatarKind;
+  statuses?: readonly ReviewStatus[];
+  types?: readonly AssetType[];
+  nameContains?: string;
+}
+
+/**
+ * The apimart dialect's memory (migration 0010): apimart answers neither a group's kind nor an
+ * asset's type, name or group, and its first answer to an upload is a task, not asset ids.
+ * Every method takes the `scope` (a hash of the upstream key); rows of another scope are
+ * invisible. Deleted assets are hidden from every read at once.
+ */
+export interface ApimartLedger {
+  /** Records a group; recording it again keeps the first record. */
+  saveGroup(
+    scope: string,
+    group: { id: string; kind: AvatarKind; name: string | null; description: string | null },
+  ): Promise<void>;
+  group(scope: string, id: string): Promise<ApimartGroupRecord | null>;
+  /** Newest first. */
+  pageGroups(
+    scope: string,
+    filter: { ids?: readonly string[]; kind?: AvatarKind; nameContains?: string },
+    page: number,
+    pageSize: number,
+  ): Promise<{ items: ApimartGroupRecord[]; total: number }>;
+  updateGroup(
+    scope: string,
+    id: string,
+    patch: { name?: string; description?: string },
+  ): Promise<void>;
+  /** Forgets a group, its assets and its tasks. */
+  forgetGroup(scope: string, id: string): Promise<void>;
+
+  /** Records an open review task and its assets (all `PROCESSING`), in one transaction. */
+  saveReviewTask(scope: string, task: NewReviewTask): Promise<void>;
+  /** The open review tasks holding not-deleted assets of these groups (all groups when absent). */
+  openTasks(scope: string, groupIds?: readonly string[]): Promise<string[]>;
+  /**
+   * Records what a read of a review task found. When `final`, the task closes and its assets get
+   * their upstream ids and statuses (positions missing from `assets` end `FAILED`).
+   * @returns the upstream ids of assets deleted while the task was open, to delete upstream now.
+   */
+  settleTask(scope: string, taskId: string, outcome: ReviewOutcome): Promise<string[]>;
+  asset(scope: string, id: string): Promise<ApimartAssetRecord | null>;
+  /** Newest first (then by position in their task). */
+  pageAssets(
+    scope: string,
+    filter: ApimartAssetFilter,
+    page: number,
+    pageSize: number,
+  ): Promise<{ items: ApimartAssetRecord[]; total: number }>;
+  renameAsset(scope: string, id: string, name: string): Promise<void>;
+  /** Hides an asset at once; its row stays until `forgetAsset` (it may still need an upstream delete). */
+  markAssetDeleted(scope: string, id: string): Promise<void>;
+  forgetAsset(scope: string, id: string): Promise<void>;
+
+  /** Remembers the task a step-2 exchange of this token answered, so it is polled, not re-sent. */
+  saveVerificationTask(scope: string, tokenHash: string, taskId: string): Promise<void>;
+  verificationTask(scope: string, tokenHash: string): Promise<string | null>;
+}
+
 export interface Ledger {
   /** Which store this is. */
   readonly store: 'sqlite' | 'postgres';
+
+  /** What the apimart dialect remembers (`src/upstream/apimart/`). */
+  readonly apimart: ApimartLedger;
 
   // Ownership
 

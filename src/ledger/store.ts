@@ -1,6 +1,6 @@
 /**
- * The ledger over Kysely: one implementation for both stores, in three parts (`sql/ownership.ts`,
- * `sql/verifications.ts`, `sql/idempotency.ts`). `sqlite.ts` and `postgres.ts` only open the
+ * The ledger over Kysely: one implementation for both stores, in four parts (`sql/ownership.ts`,
+ * `sql/verifications.ts`, `sql/idempotency.ts`, and the apimart dialect's `sql/apimart.ts`). `sqlite.ts` and `postgres.ts` only open the
  * database, run the migrations and say which driver errors mean "unavailable".
  *
  * Races are settled by the database, never by an in-memory lock, so they hold across instances:
@@ -10,6 +10,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Ledger } from './ledger.js';
 import type { SqlContext } from './sql/context.js';
+import { apimartSql } from './sql/apimart.js';
 import { idempotencySql } from './sql/idempotency.js';
 import { ownershipSql } from './sql/ownership.js';
 import { verificationSql } from './sql/verifications.js';
@@ -62,6 +63,7 @@ export function createSqlLedger(parts: StoreParts, timing: LedgerTiming = {}): L
   };
   return {
     store: parts.store,
+    apimart: apimartSql(context),
     ...ownershipSql(context),
     ...verificationSql(context),
     ...idempotencySql(context, {

@@ -1,5 +1,6 @@
 /**
- * `addAssets`: one `createAsset` per item, a few at a time, never retried (a create is not
+ * `addAssets`: one `createAsset` per item (or one batch per group and type, where the dialect
+ * uploads in batches: `create-assets.ts`), a few at a time, never retried (a create is not
  * idempotent). Each item ends as a created asset or a failure with its own code, so one bad
  * item never hides the others' results.
  *
@@ -16,29 +17,23 @@ import type { AddAssetsPayload } from '../schema/add-assets.payload.js';
 import type { AddAssetFailure } from '../schema/add-asset-failure.type.js';
 import { isUpstreamError } from '../upstream/errors.js';
 import type { Asset, CallOptions, NewAsset } from '../upstream/port.js';
-import { mapLimit } from '../util/map-limit.js';
+import { createAssets } from './create-assets.js';
 import { toAddAssetFailure, toAsset } from './mappers.js';
 
 /** How many `createAsset` calls one `addAssets` runs at once (upstream allows ~30 in flight). */
 export const ADD_ASSETS_CONCURRENCY = 4;
-
-type Outcome = { index: number; input: NewAsset } & (
-  { ok: true; id: string } | { ok: false; error: unknown }
-);
 
 export async function addAssets(
   ctx: GatewayContext,
   opts: CallOptions,
   items: readonly NewAsset[],
 ): Promise<AddAssetsPayload> {
-  const outcomes = await mapLimit(items, ADD_ASSETS_CONCURRENCY, async (input, index) => {
-    try {
-      const { id } = await ctx.upstream.createAsset(opts, input);
-      return { index, input, ok: true, id } satisfies Outcome;
-    } catch (error) {
-      return { index, input, ok: false, error } satisfies Outcome;
-    }
-  });
+  const outcomes = await createAssets(
+    ctx.upstream,
+    opts,
+    items.map((input, index) => ({ index, input })),
+    ADD_ASSETS_CONCURRENCY,
+  );
 
   const created = outcomes.filter((o) => o.ok);
   const assets = await Promise.all(

@@ -33,7 +33,7 @@ export function toAsset(asset: port.Asset): Asset {
     type: asset.type as AssetType,
     status: asset.status as AssetStatus,
     failure: asset.failure ? Object.assign(new AssetFailure(), asset.failure) : null,
-    uri: `asset://${asset.id}`,
+    uri: asset.uri === undefined ? `asset://${asset.id}` : asset.uri,
     previewUrl: asset.previewUrl,
     createdAt: asset.createdAt,
     updatedAt: asset.updatedAt,

@@ -31,11 +31,12 @@ export class Asset {
   @Field(() => AssetFailure, { nullable: true, description: 'Why it failed; set when FAILED.' })
   failure!: AssetFailure | null;
 
-  @Field({
+  @Field(() => String, {
+    nullable: true,
     description:
-      'The reference to put in a video generation request: `asset://<id>`. Usable once ACTIVE.',
+      "The reference to put in a video generation request (`asset://…`). Usable once ACTIVE. Null while the upstream has not assigned it: with the apimart dialect, until the asset's review ends (its `id` stays the same).",
   })
-  uri!: string;
+  uri!: string | null;
 
   @Field(() => String, {
     nullable: true,

@@ -37,6 +37,8 @@ const ERROR_WIRE: Record<UpstreamErrorCode, { status: number; code: string }> = 
   UNAUTHENTICATED: { status: 401, code: 'Unauthorized' },
   FORBIDDEN: { status: 403, code: 'AccessDenied' },
   BAD_REQUEST: { status: 400, code: 'InvalidParameter' },
+  // Ark has no 402; the nearest it says is a missing plan.
+  PAYMENT_REQUIRED: { status: 403, code: 'SubscriptionRequired' },
   RATE_LIMITED: { status: 429, code: 'Throttling' },
   UPSTREAM_UNAVAILABLE: { status: 500, code: 'InternalError' },
   UPSTREAM_TIMEOUT: { status: 500, code: 'InternalError' },

@@ -46,7 +46,7 @@ export function createLive(
     upstream: Upstream;
     /**
      * How the watcher reads statuses from `upstream`: the dialect's status source.
-     * @default arkStatusSource (Ark is the only dialect today)
+     * @default arkStatusSource (`statusSourceOf(config.upstreamDialect)` in `app.ts`)
      */
     statusSource?: StatusSource;
     logger: Logger;

@@ -41,6 +41,12 @@ export interface Asset {
   failure: AssetFailure | null;
   /** Signed URL of the stored copy; it changes on every read and expires (12 h upstream). */
   previewUrl: string | null;
+  /**
+   * The `asset://…` reference for video generation. Absent: `asset://<id>` (Ark, whose ids are
+   * final from the start). `null`: not assigned yet (apimart, whose review task gives the asset
+   * its upstream id only when it ends).
+   */
+  uri?: string | null;
   createdAt: Date | null;
   updatedAt: Date | null;
 }
@@ -122,6 +128,14 @@ export interface Upstream {
   deleteGroup(opts: CallOptions, id: string): Promise<void>;
   /** ⑥ CreateAsset. The asset starts `PROCESSING`. Not retried. */
   createAsset(opts: CallOptions, input: NewAsset): Promise<{ id: string }>;
+  /**
+   * Optional batch upload, for dialects whose uploads are batches (apimart: one review task of
+   * up to `assetBatchSize` items). Every item has the same `groupId` and `type`; all are created
+   * or none (the error is the batch's). Resolves with the new ids in the order of `items`.
+   */
+  createAssets?(opts: CallOptions, items: readonly NewAsset[]): Promise<{ ids: string[] }>;
+  /** Most items one `createAssets` takes; set with `createAssets`. */
+  readonly assetBatchSize?: number;
   /** ⑦ ListAssets. */
   listAssets(opts: CallOptions, query: AssetQuery): Promise<Page<Asset>>;
   /** ⑧ GetAsset. Rejects with `NOT_FOUND` when absent. */

@@ -81,6 +81,38 @@ describe('npm start', () => {
     expect(await healthy(port)).toBe(false);
   }, 200_000);
 
+  it('runs the simulator in the apimart dialect with UPSTREAM_DIALECT=apimart', async () => {
+    const port = await freePort();
+    const started = await npmStart({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      UPSTREAM_DIALECT: 'apimart',
+    });
+    try {
+      const ask = async (query: string, variables = {}) => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer start-key' },
+          body: JSON.stringify({ query, variables }),
+        });
+        return (await response.json()) as { data: any };
+      };
+      const { data } = await ask(`mutation { createGroup(input: { name: "g" }) { id } }`);
+      const added = await ask(
+        `mutation($g: ID!) { addAssets(groupId: $g, assets: [{ url: "https://cdn.example.com/a.jpg", type: IMAGE }]) { assets { id status uri } } }`,
+        { g: data.createGroup.id },
+      );
+      // apimart's review task: a provisional id, no `asset://` reference yet.
+      expect(added.data.addAssets.assets).toEqual([
+        { id: expect.stringMatching(/^task_\w+-0$/), status: 'PROCESSING', uri: null },
+      ]);
+      expect(started.output()).toContain('"dialect":"apimart"');
+    } finally {
+      started.child.kill('SIGTERM');
+      await started.exited;
+    }
+  }, 200_000);
+
   it('does not rebuild a current build, and reads PORT from .env', async () => {
     // The first test built (or found) a current build.
     const before = await stat(BUILD_INFO);

@@ -404,6 +404,155 @@ describe.each<StoreName>(['sqlite', 'postgres'])('the %s ledger', (store) => {
     });
   });
 
+  describe('the apimart dialect', () => {
+    /** A group and one review task of `n` image assets, ids `<task>-<i>`. */
+    async function reviewTask(scope: string, n: number, kind: 'VIRTUAL' | 'REAL' = 'VIRTUAL') {
+      const groupId = unique(`${scope}-group-${kind}`);
+      await ledger.apimart.saveGroup(scope, {
+        id: groupId,
+        kind,
+        name: 'Mascot',
+        description: null,
+      });
+      clock.now += 1000;
+      const taskId = unique(`${scope}-task-${clock.now}`);
+      const assets = Array.from({ length: n }, (_, index) => ({
+        id: `${taskId}-${index}`,
+        index,
+        name: `item ${index}`,
+        type: 'IMAGE' as const,
+        url: `https://x.test/${index}.png`,
+      }));
+      await ledger.apimart.saveReviewTask(scope, { id: taskId, groupId, assets });
+      return { groupId, taskId, ids: assets.map((a) => a.id) };
+    }
+
+    it('keeps provisional ids stable and resolves them when the review ends', async () => {
+      const scope = unique('key');
+      const { groupId, taskId, ids } = await reviewTask(scope, 3);
+      expect(await ledger.apimart.openTasks(scope, [groupId])).toEqual([taskId]);
+      expect((await ledger.apimart.asset(scope, ids[1]!))?.status).toBe('PROCESSING');
+
+      // A read while the task runs changes nothing.
+      await ledger.apimart.settleTask(scope, taskId, {
+        final: false,
+        status: 'processing',
+        assets: [],
+        failure: null,
+      });
+      expect(await ledger.apimart.openTasks(scope)).toEqual([taskId]);
+
+      await ledger.apimart.settleTask(scope, taskId, {
+        final: true,
+        status: 'failed',
+        assets: [
+          { index: 0, upstreamId: 'asset_a', uri: 'asset://asset_a', status: 'ACTIVE' },
+          { index: 1, upstreamId: 'asset_b', uri: 'asset://asset_b', status: 'FAILED' },
+        ],
+        failure: { code: 'task_failed', message: 'some assets failed' },
+      });
+      const [a, b, c] = await Promise.all(ids.map((id) => ledger.apimart.asset(scope, id)));
+      expect(a).toMatchObject({
+        id: ids[0],
+        groupId,
+        upstreamId: 'asset_a',
+        uri: 'asset://asset_a',
+        status: 'ACTIVE',
+        failure: null,
+        name: 'item 0',
+        type: 'IMAGE',
+      });
+      expect(b).toMatchObject({ status: 'FAILED', failure: { code: 'task_failed' } });
+      expect(c).toMatchObject({
+        status: 'FAILED',
+        upstreamId: null,
+        failure: { code: 'task_failed' },
+      });
+      expect(await ledger.apimart.openTasks(scope)).toEqual([]);
+    });
+
+    it('pages assets by group, kind, status, type and name, and hides other scopes', async () => {
+      const scope = unique('key');
+      const virtual = await reviewTask(scope, 2);
+      const real = await reviewTask(scope, 1, 'REAL');
+      await ledger.apimart.settleTask(scope, virtual.taskId, {
+        final: true,
+        status: 'completed',
+        assets: [{ index: 0, upstreamId: 'u0', uri: 'asset://u0', status: 'ACTIVE' }],
+        failure: null,
+      });
+
+      const page = (filter: object) => ledger.apimart.pageAssets(scope, filter, 1, 10);
+      expect((await page({})).total).toBe(3);
+      expect((await page({ kind: 'REAL' })).items.map((a) => a.id)).toEqual(real.ids);
+      expect(
+        (await page({ groupIds: [virtual.groupId], statuses: ['ACTIVE'] })).items.map((a) => a.id),
+      ).toEqual([virtual.ids[0]]);
+      expect((await page({ types: ['VIDEO'] })).total).toBe(0);
+      expect((await page({ nameContains: 'ITEM 1' })).items.map((a) => a.id)).toEqual([
+        virtual.ids[1],
+      ]);
+      expect((await ledger.apimart.pageAssets(unique('other'), {}, 1, 10)).total).toBe(0);
+      expect(await ledger.apimart.asset(unique('other'), virtual.ids[0]!)).toBeNull();
+    });
+
+    it('hides a deleted asset at once and hands back its upstream id when its review ends', async () => {
+      const scope = unique('key');
+      const { taskId, ids } = await reviewTask(scope, 2);
+      await ledger.apimart.markAssetDeleted(scope, ids[0]!);
+      expect(await ledger.apimart.asset(scope, ids[0]!)).toBeNull();
+      const toDelete = await ledger.apimart.settleTask(scope, taskId, {
+        final: true,
+        status: 'completed',
+        assets: [
+          { index: 0, upstreamId: 'gone', uri: 'asset://gone', status: 'ACTIVE' },
+          { index: 1, upstreamId: 'kept', uri: 'asset://kept', status: 'ACTIVE' },
+        ],
+        failure: null,
+      });
+      expect(toDelete).toEqual(['gone']);
+      // Settling twice (another instance) hands nothing back again.
+      expect(
+        await ledger.apimart.settleTask(scope, taskId, {
+          final: true,
+          status: 'completed',
+          assets: [],
+          failure: null,
+        }),
+      ).toEqual([]);
+      expect((await ledger.apimart.asset(scope, ids[1]!))?.status).toBe('ACTIVE');
+    });
+
+    it("keeps groups with their kind, renames them, and forgets a group's assets with it", async () => {
+      const scope = unique('key');
+      const { groupId, ids } = await reviewTask(scope, 1, 'REAL');
+      await ledger.apimart.updateGroup(scope, groupId, { name: 'Renamed' });
+      expect(await ledger.apimart.group(scope, groupId)).toMatchObject({
+        kind: 'REAL',
+        name: 'Renamed',
+      });
+      expect((await ledger.apimart.pageGroups(scope, { kind: 'VIRTUAL' }, 1, 10)).total).toBe(0);
+      expect((await ledger.apimart.pageGroups(scope, { nameContains: 'renam' }, 1, 10)).total).toBe(
+        1,
+      );
+      await ledger.apimart.renameAsset(scope, ids[0]!, 'new name');
+      expect((await ledger.apimart.asset(scope, ids[0]!))?.name).toBe('new name');
+
+      await ledger.apimart.forgetGroup(scope, groupId);
+      expect(await ledger.apimart.group(scope, groupId)).toBeNull();
+      expect(await ledger.apimart.asset(scope, ids[0]!)).toBeNull();
+      expect(await ledger.apimart.openTasks(scope)).toEqual([]);
+    });
+
+    it('remembers the task a token exchange answered', async () => {
+      const scope = unique('key');
+      expect(await ledger.apimart.verificationTask(scope, 'hash-1')).toBeNull();
+      await ledger.apimart.saveVerificationTask(scope, 'hash-1', unique('vtask'));
+      expect(await ledger.apimart.verificationTask(scope, 'hash-1')).toBe(unique('vtask'));
+      expect(await ledger.apimart.verificationTask(unique('other'), 'hash-1')).toBeNull();
+    });
+  });
+
   it('keeps everything across close and reopen', async () => {
     const alice = unique('alice');
     const [g] = await groups(alice, 1);

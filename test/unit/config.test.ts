@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       port: 4000,
       host: '127.0.0.1',
+      upstreamDialect: 'ark',
       upstreamUrl: null,
       upstreamApiKey: null,
       defaultModel: 'doubao-seedance-2-0-260128',
@@ -179,6 +180,7 @@ describe('loadConfig', () => {
     ['UPSTREAM_TIMEOUT_MS', '50'],
     ['UPSTREAM_TIMEOUT_MS', 'slow'],
     ['DEFAULT_MODEL', 'gpt-4'],
+    ['UPSTREAM_DIALECT', 'openai'],
     ['SIMULATOR_ACTIVATION_MS', 'soon'],
     ['VERIFICATION_TTL_SECONDS', '0'],
     ['LOG_LEVEL', 'verbose'],

@@ -86,8 +86,14 @@ export function AssetTable({ assets, onDeleted, onRenamed }: AssetTableProps) {
                   ) : null}
                 </td>
                 <td>
-                  <code className="uri">{asset.uri}</code>{' '}
-                  <CopyButton value={asset.uri} label={`Copy URI of ${label}`} />
+                  {asset.uri === null ? (
+                    'assigned when the review ends'
+                  ) : (
+                    <>
+                      <code className="uri">{asset.uri}</code>{' '}
+                      <CopyButton value={asset.uri} label={`Copy URI of ${label}`} />
+                    </>
+                  )}
                 </td>
                 <td className="actions">
                   <RenameForm

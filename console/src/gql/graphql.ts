@@ -87,7 +87,7 @@ export type ConsoleAddAssetsMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleAddAssetsMutation = { addAssets: { assets: Array<{ id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null }>, failures: Array<{ index: number, code: string, message: string, upstreamCode: string | null }> } };
+export type ConsoleAddAssetsMutation = { addAssets: { assets: Array<{ id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string | null, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null }>, failures: Array<{ index: number, code: string, message: string, upstreamCode: string | null }> } };
 
 export type ConsoleRenameAssetMutationVariables = Exact<{
   id: string | number;
@@ -109,16 +109,16 @@ export type ConsoleGroupQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleGroupQuery = { group: { id: string, name: string, kind: AvatarKind, description: string | null, createdAt: string | null, assets: { total: number, items: Array<{ id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null }> } } | null };
+export type ConsoleGroupQuery = { group: { id: string, name: string, kind: AvatarKind, description: string | null, createdAt: string | null, assets: { total: number, items: Array<{ id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string | null, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null }> } } | null };
 
-export type ConsoleAssetFragment = { id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null };
+export type ConsoleAssetFragment = { id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string | null, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null };
 
 export type ConsoleAssetEventsSubscriptionVariables = Exact<{
   groupId: string | number;
 }>;
 
 
-export type ConsoleAssetEventsSubscription = { assetStatusChanged: { kind: AssetEventKind, stale: boolean, staleReason: string | null, staleSince: string | null, asset: { id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null } } };
+export type ConsoleAssetEventsSubscription = { assetStatusChanged: { kind: AssetEventKind, stale: boolean, staleReason: string | null, staleSince: string | null, asset: { id: string, name: string | null, type: AssetType, status: AssetStatus, uri: string | null, previewUrl: string | null, createdAt: string | null, failure: { code: string, message: string } | null } } };
 
 export type ConsoleGroupsQueryVariables = Exact<{
   filter?: GroupFilter | null | undefined;

@@ -5,9 +5,11 @@
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { initial } from './0001-initial.js';
+import { apimartTasks } from './0010-apimart-tasks.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0010-apimart-tasks': apimartTasks,
 };
 
 const provider: MigrationProvider = {

@@ -3,7 +3,7 @@
  * kind), `DEFAULT_RATE_LIMITS` (the documented rate of each action) and `RETRY_RULES` (what each
  * kind of call may retry). `http/transport.ts` applies them.
  */
-import type { CallKind, RetryRule } from '../http/retry.js';
+import { IDEMPOTENT_RULE, type CallKind, type RetryRule } from '../http/retry.js';
 import type { RateLimit } from '../http/pacer.js';
 import type { Upstream } from '../port.js';
 import type { OperationId } from './contract.js';
@@ -55,7 +55,11 @@ export const ACTIONS = {
     action: 'GetVisualValidateResult',
     kind: 'exchange',
   },
-} as const satisfies Record<keyof Upstream, ArkActionSpec>;
+  // Ark uploads one asset per call: it has no `createAssets` batch.
+} as const satisfies Record<
+  Exclude<keyof Upstream, 'createAssets' | 'assetBatchSize'>,
+  ArkActionSpec
+>;
 
 export type PortMethod = keyof typeof ACTIONS;
 
@@ -80,14 +84,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<ArkAction, RateLimit>> = {
 };
 
 /** Reads, updates and deletes converge when repeated: retry what is transient. */
-const IDEMPOTENT: RetryRule = {
-  maxAttempts: 3,
-  retryAnswers: ['throttled', 'gateway', 'overloaded'],
-  retryBeforeSend: true,
-  retryAfterSend: true,
-  outcomeUnknownAnswers: null,
-  notFoundAfterUnknownIsDone: false,
-};
+const IDEMPOTENT: RetryRule = IDEMPOTENT_RULE;
 
 /**
  * Creates retry only what certainly did not happen: a connect failure (nothing was written)

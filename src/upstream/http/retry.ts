@@ -61,6 +61,19 @@ export interface RetryRule {
   notFoundAfterUnknownIsDone: boolean;
 }
 
+/**
+ * The usual rule for reads, updates and deletes, which converge when repeated: retry what is
+ * transient, before or after sending. Dialects start from it.
+ */
+export const IDEMPOTENT_RULE: RetryRule = Object.freeze({
+  maxAttempts: 3,
+  retryAnswers: Object.freeze(['throttled', 'gateway', 'overloaded'] as const),
+  retryBeforeSend: true,
+  retryAfterSend: true,
+  outcomeUnknownAnswers: null,
+  notFoundAfterUnknownIsDone: false,
+});
+
 /** Backoff between attempts, before `Retry-After` is applied. */
 export interface Backoff {
   /** @default 100 */
