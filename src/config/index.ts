@@ -10,6 +10,7 @@ import {
   AUTH,
   BROWSERS,
   JWT,
+  LEDGER,
   LIMITS,
   LIVE_STATUS,
   LOGGING,
@@ -26,6 +27,8 @@ export { ConfigError } from './read.js';
 export {
   LOG_LEVELS,
   MODELS,
+  namedToken,
+  type NamedToken,
   NODE_ENVS,
   type LogLevel,
   type Model,
@@ -57,6 +60,7 @@ export type Config = ValuesOf<typeof SERVER> &
   ValuesOf<typeof AUTH> &
   ValuesOf<typeof BROWSERS> &
   ValuesOf<typeof REDIS> &
+  ValuesOf<typeof LEDGER> &
   ValuesOf<typeof LIVE_STATUS> &
   ValuesOf<typeof SIMULATOR> &
   ValuesOf<typeof LOGGING> & {
@@ -83,6 +87,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     limits: Object.freeze(read(env, LIMITS)),
     rateLimit: Object.freeze(read(env, RATE_LIMIT)),
     ...read(env, REDIS),
+    ...read(env, LEDGER),
     ...read(env, LIVE_STATUS),
     ws: Object.freeze(read(env, WEBSOCKET)),
     ...read(env, SIMULATOR),

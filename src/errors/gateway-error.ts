@@ -71,6 +71,19 @@ export class NotFoundError extends GatewayError {
   }
 }
 
+/** The ledger's database cannot answer now (PostgreSQL down, a full disk); retry shortly. */
+export class LedgerUnavailableGatewayError extends GatewayError {
+  readonly code = 'LEDGER_UNAVAILABLE';
+  constructor(cause?: Error) {
+    super(
+      'LEDGER_UNAVAILABLE',
+      "The gateway's ledger is unavailable right now; nothing was changed. Try again shortly.",
+      {},
+      cause,
+    );
+  }
+}
+
 /** ⑫ answered that the person has not finished yet: not a failure upstream, a refusal of ours. */
 export class VerificationPendingError extends GatewayError {
   readonly code = 'VERIFICATION_PENDING';

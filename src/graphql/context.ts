@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { UnauthenticatedError } from '../errors/gateway-error.js';
+import type { Ledger } from '../ledger/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { createTenancy, type Tenancy } from './tenancy.js';
 import type { AccessResult } from '../security/access.js';
 import type { StatusWatcher } from '../status/index.js';
 import type { VerificationService } from '../verification/index.js';
@@ -28,6 +30,8 @@ export interface GatewayContext {
   /** The clock, for `expiresAt`. */
   readonly now: () => Date;
   readonly verificationTtlSeconds: number;
+  /** Who the caller is to the ledger, and what it may see (`tenancy.ts`). */
+  readonly tenancy: Tenancy;
   /**
    * The options for every upstream call of this request. Throws `UNAUTHENTICATED` when there
    * is no credential, so call it before doing anything that needs one.
@@ -47,6 +51,11 @@ export interface ContextDeps {
   now?: () => Date;
   /** @default none: no subscriptions */
   live?: LiveServices;
+  /**
+   * The ledger: who owns what, verification tokens, idempotent creates.
+   * @default none: nothing is recorded and every caller sees the whole upstream library
+   */
+  ledger?: Ledger;
 }
 
 export type ContextConfig = Pick<Config, 'defaultModel' | 'verificationTtlSeconds'>;
@@ -82,9 +91,11 @@ export function createContext(
     }
     return options;
   };
+  const tenancy = createTenancy(access, deps.ledger ?? null);
   return {
     upstream: deps.upstream,
-    loaders: createLoaders(deps.upstream, callOptions),
+    tenancy,
+    loaders: createLoaders(deps.upstream, callOptions, tenancy.visible),
     logger: request.logger ?? deps.logger,
     now: deps.now ?? (() => new Date()),
     verificationTtlSeconds: config.verificationTtlSeconds,
