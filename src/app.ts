@@ -20,8 +20,12 @@ import { createSimulatorHandler } from './simulator/ark-http.js';
 import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
 import { createUpstream, type UpstreamClient } from './upstream/index.js';
+import { assertSharedLedger, openLedger, type Ledger } from './ledger/index.js';
 
 export const SIMULATOR_PATH = '/simulator';
+
+/** How often expired idempotency records and verification tokens are deleted from the ledger. */
+export const LEDGER_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningGateway extends RunningServer {
   /** `simulator` when no `UPSTREAM_URL` is configured. */
@@ -33,6 +37,8 @@ export interface RunningGateway extends RunningServer {
    * `stop` stops them too; `live.stop({ releaseLeases: false })` before it stops like a crash.
    */
   live: RunningLive;
+  /** The ledger this gateway opened (closed last by `stop`). */
+  ledger: Ledger;
 }
 
 /**
@@ -55,9 +61,32 @@ export async function startGateway(
   config: Readonly<Config>,
   { logger, readinessCacheMs, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
+  // Several instances (Redis) on SQLite files would each keep a ledger of their own.
+  assertSharedLedger(config);
+  // Opened before anything else, so that a bad LEDGER_PATH or an unreachable DATABASE_URL
+  // stops start-up at once; `launch` closes it last.
+  const ledger = await openLedger({
+    databaseUrl: config.databaseUrl,
+    path: config.ledgerPath,
+    ...(config.ledgerSchema === null ? {} : { schema: config.ledgerSchema }),
+    logger,
+  });
+  try {
+    return await startWithLedger(config, ledger, { logger, readinessCacheMs, ...given });
+  } catch (error) {
+    await ledger.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startWithLedger(
+  config: Readonly<Config>,
+  ledger: Ledger,
+  { logger, readinessCacheMs, ...given }: GatewayDeps,
+): Promise<RunningGateway> {
   // One registry for the server, the upstream client and the watcher.
-  const ops = { ...given, metrics: given.metrics ?? createMetrics() };
-  const readiness: ReadinessCheck[] = [];
+  const ops = { ...given, metrics: given.metrics ?? createMetrics(), ledger };
+  const readiness: ReadinessCheck[] = [{ name: 'ledger', check: () => ledger.ping() }];
   if (config.upstreamUrl !== null) {
     readiness.push(
       upstreamReadiness(config.upstreamUrl, {
@@ -141,7 +170,8 @@ interface Owned {
   redis: RedisConnections | null;
   logger: Logger;
   /** The server's dependencies other than the upstream, the logger and the live services. */
-  ops: Omit<ServerDeps, 'upstream' | 'logger' | 'live'> & Pick<Required<ServerDeps>, 'metrics'>;
+  ops: Omit<ServerDeps, 'upstream' | 'logger' | 'live'> &
+    Pick<Required<ServerDeps>, 'metrics' | 'ledger'>;
 }
 
 /**
@@ -160,6 +190,12 @@ async function launch(
     redis,
   });
   let server: RunningServer | undefined;
+  const { ledger } = ops;
+  const purge = setInterval(() => {
+    ledger.purgeExpired().catch((error: unknown) => {
+      logger.warn({ err: error }, 'ledger: could not purge expired records; will try again');
+    });
+  }, LEDGER_PURGE_INTERVAL_MS).unref();
   const stopList: ReadonlyArray<() => Promise<unknown> | undefined> = [
     // No new requests or sockets; Apollo's drain lets in-flight requests finish (up to
     // `SHUTDOWN_TIMEOUT_MS`) while it closes the WebSockets with 1001, ending their subscriptions.
@@ -168,8 +204,13 @@ async function launch(
     // upstream client and Redis are still open for both.
     () => live.stop(),
     () => client.close(),
-    // Last: the broker, the leases, the rate limit and readiness all used these.
+    // The broker, the leases, the rate limit and readiness all used these.
     () => redis?.close(),
+    // Last: every request and poller that could write to it has ended.
+    async () => {
+      clearInterval(purge);
+      await ledger.close();
+    },
   ];
   try {
     server = await createServer(config, { ...ops, upstream: client, logger, live });
@@ -181,6 +222,7 @@ async function launch(
   return {
     ...extra,
     live,
+    ledger,
     url: server.url,
     stop: () => (stopping ??= stopInOrder(stopList)),
   };
