@@ -158,6 +158,7 @@ describe('a Redis restart under load', () => {
     const both = [one, two];
     for (const { origin } of both) {
       expect(await readiness(origin, 200)).toEqual([
+        { name: 'ledger', ok: true },
         { name: 'upstream', ok: true },
         { name: 'redis', ok: true },
       ]);
@@ -192,6 +193,7 @@ describe('a Redis restart under load', () => {
     await redis.kill();
     for (const { origin } of both) {
       expect(await readiness(origin, 503)).toEqual([
+        { name: 'ledger', ok: true },
         { name: 'upstream', ok: true },
         { name: 'redis', ok: false },
       ]);
@@ -212,6 +214,7 @@ describe('a Redis restart under load', () => {
     const restartedAt = Date.now();
     for (const { origin } of both) {
       expect(await readiness(origin, 200)).toEqual([
+        { name: 'ledger', ok: true },
         { name: 'upstream', ok: true },
         { name: 'redis', ok: true },
       ]);
@@ -269,6 +272,7 @@ describe('a Redis restart under load', () => {
 
     expect((await fetch(`${gateway.origin}/healthz`)).status).toBe(200);
     expect(await readiness(gateway.origin, 503)).toEqual([
+      { name: 'ledger', ok: true },
       { name: 'upstream', ok: true },
       { name: 'redis', ok: false },
     ]);
