@@ -45,7 +45,11 @@ export function openRedis(url: string, logger: Logger): RedisConnections {
   };
 }
 
-/** `QUIT` when connected, or drop the connection when that fails (e.g. Redis is away). */
+/**
+ * `QUIT` when connected, or drop the connection when that fails. While Redis is away, drop it at
+ * once: a `QUIT` behind queued commands (a `SUBSCRIBE` made meanwhile) would wait for Redis.
+ */
 function quit(redis: Redis): Promise<unknown> {
+  if (redis.status !== 'ready') return Promise.resolve(redis.disconnect());
   return redis.quit().catch(() => redis.disconnect());
 }

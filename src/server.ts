@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
@@ -26,6 +25,7 @@ import {
 } from './graphql/context.js';
 import { createFormatError, type FormatError } from './errors/format.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
+import { trackForDrain } from './http-drain.js';
 import type { Ledger } from './ledger/index.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
 import {
@@ -35,8 +35,10 @@ import {
 } from './observability/metrics.js';
 import { requestLogOf, startRequestLog } from './observability/request-log.js';
 import { createAccess, type Access } from './security/access.js';
+import { createClientRate } from './security/client-rate.js';
 import { createCorsPolicy } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
+import { createDocumentAnalyzer, type DocumentAnalyzer } from './security/documents.js';
 import { checkHttpOperations, createLimitsPlugin } from './security/limits.js';
 import { createMemoryRateLimiter, type RateLimiter } from './security/rate-limit.js';
 import { buildSchema } from './graphql/schema.js';
@@ -74,7 +76,8 @@ export interface ServerDeps {
    */
   readiness?: ReadinessCheck[];
   /**
-   * The per-client rate limiter (e.g. `createRedisRateLimiter`); `null` turns the limit off.
+   * The rate limiter (e.g. `createRedisRateLimiter`) behind the per-client and per-address
+   * buckets of HTTP requests and WebSocket `subscribe` messages; `null` turns both off.
    * @default in memory from `config.rateLimit` (none when `perMinute` is 0)
    */
   rateLimiter?: RateLimiter | null;
@@ -116,6 +119,8 @@ export interface GraphQLService {
   schema: GraphQLSchema;
   /** Apollo's `formatError` (masking and error counts), for the WebSocket transport. */
   formatError: FormatError;
+  /** The analysis of documents (selection budget, limits, cost), cached for HTTP and WebSocket. */
+  documents: DocumentAnalyzer;
 }
 
 /** Builds the schema and an Apollo Server around it, without any transport. */
@@ -127,7 +132,10 @@ export async function createGraphQL(
   const schema = await buildSchema();
   const access = createAccess(config, deps.jwks ? { jwks: deps.jwks } : {});
   const metrics = deps.metrics ?? createMetrics();
-  const formatError = createFormatError(deps.logger, metrics);
+  const formatError = createFormatError(deps.logger, metrics, {
+    hideSchemaDetails: !config.graphqlIntrospection,
+  });
+  const documents = createDocumentAnalyzer(schema, config.limits);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     formatError,
@@ -146,7 +154,7 @@ export async function createGraphQL(
       config.graphqlLandingPage
         ? landingPagePlugin({ console: config.consoleEnabled, graphiql: true })
         : ApolloServerPluginLandingPageDisabled(),
-      createLimitsPlugin(config.limits),
+      createLimitsPlugin(config.limits, documents),
       createMetricsPlugin(metrics),
       ...plugins,
     ],
@@ -161,6 +169,7 @@ export async function createGraphQL(
     metrics,
     schema,
     formatError,
+    documents,
     contextFor: (request) =>
       createContext(
         config,
@@ -185,34 +194,57 @@ export async function createServer(
   config: Readonly<Config>,
   deps: ServerDeps,
 ): Promise<RunningServer> {
-  const httpServer = createHttpServer();
-  // Slow senders (slowloris) may hold a connection this long at most; responses are not bound.
-  httpServer.requestTimeout = 30_000;
+  // Slow senders (slowloris) may hold a connection `httpRequestTimeoutMs` at most, headers
+  // included; responses are not bound. Node checks these every `connectionsCheckingInterval`
+  // (30 s by default, which held connections up to 60 s): check often enough to be on time.
+  const timeoutMs = config.httpRequestTimeoutMs;
+  const httpServer = createHttpServer({
+    requestTimeout: timeoutMs,
+    headersTimeout: timeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeoutMs / 10))),
+  });
+  const drain = trackForDrain(httpServer);
   const metrics = deps.metrics ?? createMetrics();
   let subscriptions: SubscriptionServer | undefined;
-  const { apollo, access, contextFor, schema, formatError } = await createGraphQL(
+  const { apollo, access, contextFor, schema, formatError, documents } = await createGraphQL(
     config,
     { ...deps, metrics },
     [
-      ApolloServerPluginDrainHttpServer({
-        httpServer,
-        stopGracePeriodMillis: config.shutdownTimeoutMs,
-      }),
+      {
+        serverWillStart: async () => ({ drainServer: () => drain.drain(config.shutdownTimeoutMs) }),
+      },
       subscriptionTransportPlugin(() => subscriptions),
     ],
   );
   await apollo.start();
+  // One origin rule for HTTP requests and WebSocket upgrades.
+  const cors = createCorsPolicy(config.corsOrigins);
+  const rate =
+    deps.rateLimiter === null ||
+    (deps.rateLimiter === undefined && config.rateLimit.perMinute === 0)
+      ? null
+      : createClientRate({
+          limiter: deps.rateLimiter ?? createMemoryRateLimiter(config.rateLimit),
+          perAddress:
+            config.rateLimit.perIpPerMinute > 0
+              ? { perMinute: config.rateLimit.perIpPerMinute, burst: config.rateLimit.perIpBurst }
+              : null,
+        });
   if (deps.live) {
     subscriptions = attachSubscriptions({
       httpServer,
       schema,
       path: GRAPHQL_PATH,
+      allowsOrigin: (req) => cors.allowsOrigin(req),
       limits: config.ws,
       queryLimits: config.limits,
+      documents,
+      ...(rate ? { rate } : {}),
       authenticate: (authorization) => access.authenticate(authorization),
       context: (granted) => contextFor({ access: granted }),
       formatError,
       logger: deps.logger,
+      metrics,
     });
   }
   const refuse = (res: ServerResponse, error: GraphQLError, headers?: Record<string, string>) => {
@@ -222,13 +254,8 @@ export async function createServer(
   };
   const gate = createGate({
     access,
-    cors: createCorsPolicy(config.corsOrigins),
-    limiter:
-      deps.rateLimiter !== undefined
-        ? deps.rateLimiter
-        : config.rateLimit.perMinute > 0
-          ? createMemoryRateLimiter(config.rateLimit)
-          : null,
+    cors,
+    rate,
     refuse,
     onAccess: (req, result) =>
       requestLogOf(req)?.annotate({ principal: result.ok ? result.principal.id : null }),
@@ -239,7 +266,7 @@ export async function createServer(
     logger: deps.logger,
     maxBodyBytes: config.limits.maxBodyBytes,
     admit: gate.admit,
-    checkOperations: (body) => checkHttpOperations(body, config.limits),
+    checkOperations: (body) => checkHttpOperations(body, config.limits, documents),
     onRefused: (code) => {
       metrics.countRequest('unknown');
       metrics.countError(code);

@@ -60,6 +60,13 @@ export const SERVER = {
     max: 600_000,
     doc: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed',
   }),
+  httpRequestTimeoutMs: integer({
+    env: 'HTTP_REQUEST_TIMEOUT_MS',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    doc: "how long a client may take to send a request's headers and body; slower connections (slowloris) are dropped. Responses are not bound by it",
+  }),
 };
 
 export const UPSTREAM = {
@@ -100,6 +107,11 @@ export const UPSTREAM = {
     min: 100,
     max: 600_000,
     doc: 'deadline of one upstream call, pacing, retries and `Retry-After` waits included; past it `UPSTREAM_TIMEOUT` (or `RATE_LIMITED` when only a `Retry-After` beyond it was left)',
+  }),
+  assetUrlsAllowInternal: bool({
+    env: 'ASSET_URLS_ALLOW_INTERNAL',
+    default: false,
+    doc: 'accept asset URLs at internal addresses (loopback, link-local such as 169.254.169.254, private ranges, `localhost`); off, they are refused with `BAD_USER_INPUT`',
   }),
 };
 
@@ -329,6 +341,13 @@ export const LIMITS = {
     max: { shown: '`MAX_BODY_BYTES`', of: (env: Env) => MAX_BODY_BYTES.read(env) },
     doc: 'the approximate size of all variables together',
   }),
+  maxSelections: integer({
+    env: 'GRAPHQL_MAX_SELECTIONS',
+    default: 500,
+    min: 1,
+    max: 1_000_000,
+    doc: 'fields in one document, each fragment spread counting as the fields it brings; checked before validation, whose cost grows with the square of repeated selections. Over it: `QUERY_TOO_COMPLEX`',
+  }),
 };
 
 export const RATE_LIMIT = {
@@ -345,6 +364,20 @@ export const RATE_LIMIT = {
     min: 1,
     max: 1_000_000,
     doc: 'how many requests a client may send at once',
+  }),
+  perIpPerMinute: integer({
+    env: 'RATE_LIMIT_PER_IP_PER_MINUTE',
+    default: 1200,
+    min: 0,
+    max: 1_000_000,
+    doc: 'requests (and WebSocket `subscribe` messages) per client address a minute, on top of the per-client limit, so that inventing keys does not dodge it; `0` turns it off',
+  }),
+  perIpBurst: integer({
+    env: 'RATE_LIMIT_PER_IP_BURST',
+    default: 200,
+    min: 1,
+    max: 1_000_000,
+    doc: 'how many requests one address may send at once',
   }),
 };
 
@@ -440,6 +473,34 @@ export const WEBSOCKET = {
     min: 1,
     max: 100_000,
     doc: "messages one socket may send a second (bursts of five seconds' worth); over it closes with `1008`",
+  }),
+  maxConnections: integer({
+    env: 'WS_MAX_CONNECTIONS',
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'open sockets per process; one more upgrade is refused with HTTP 503 and `Retry-After` before the handshake',
+  }),
+  maxConnectionsPerIp: integer({
+    env: 'WS_MAX_CONNECTIONS_PER_IP',
+    default: 250,
+    min: 1,
+    max: 1_000_000,
+    doc: 'open sockets per client address; one more upgrade is refused with HTTP 429 before the handshake. Clients behind one proxy share its address',
+  }),
+  maxSubscriptions: integer({
+    env: 'WS_MAX_SUBSCRIPTIONS',
+    default: 20_000,
+    min: 1,
+    max: 10_000_000,
+    doc: 'operations running at once over all sockets of the process; one more gets `TOO_MANY_SUBSCRIPTIONS` and the others go on',
+  }),
+  closeTimeoutMs: integer({
+    env: 'WS_CLOSE_TIMEOUT_MS',
+    default: 1000,
+    min: 1,
+    max: 60_000,
+    doc: 'how long a socket the server closed may take to answer the close before it is terminated; its messages meanwhile are ignored',
   }),
 };
 

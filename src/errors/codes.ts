@@ -37,6 +37,8 @@ export const ERROR_CODES = [
   'UPSTREAM_TIMEOUT',
   /** The upstream answered something the gateway cannot use. */
   'UPSTREAM_BAD_RESPONSE',
+  /** The gateway's shared state (Redis) is unreachable; try again shortly. */
+  'SERVICE_UNAVAILABLE',
   /** `addAssets` item only: the create call was sent but not confirmed; it may exist. */
   'OUTCOME_UNKNOWN',
   /** The person has not finished the liveness check yet; try again shortly. */
@@ -56,7 +58,10 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   /** The query nests fields deeper than `GRAPHQL_MAX_DEPTH` (or brackets far deeper). */
   'QUERY_TOO_DEEP',
-  /** The query's estimated cost is over `GRAPHQL_MAX_COST`; `cost` and `maxCost` say by how much. */
+  /**
+   * The query's estimated cost is over `GRAPHQL_MAX_COST` (`cost`, `maxCost` say by how much), or
+   * it selects more than `GRAPHQL_MAX_SELECTIONS` fields (`maxSelections`).
+   */
   'QUERY_TOO_COMPLEX',
   /** The query uses more aliases than `GRAPHQL_MAX_ALIASES`. */
   'TOO_MANY_ALIASES',
@@ -67,7 +72,10 @@ export const ERROR_CODES = [
   /** A browser request from an origin that `CORS_ORIGINS` does not list (HTTP 403). */
   'ORIGIN_NOT_ALLOWED',
   // Ours: subscriptions over WebSocket.
-  /** The socket already runs `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` operations; the others go on. */
+  /**
+   * The socket already runs `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` operations, or the process
+   * `WS_MAX_SUBSCRIPTIONS` (`scope: "server"`); the others go on.
+   */
   'TOO_MANY_SUBSCRIPTIONS',
 ] as const;
 

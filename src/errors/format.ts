@@ -23,10 +23,30 @@ export type FormatError = (
  * `INTERNAL_SERVER_ERROR` with a generic message, logging the full error. Every code it answers
  * with goes to `metrics.countError` when given.
  */
+export interface FormatErrorOptions {
+  /**
+   * Drop graphql-js's suggestions ("Did you mean …?") from every message, variable coercion
+   * errors included, over HTTP and WebSocket alike: with introspection off they would reveal
+   * the schema field by field.
+   * @default false
+   */
+  hideSchemaDetails?: boolean;
+}
+
+/** graphql-js's suggestion sentences, e.g. ` Did you mean "name" or "names"?`. */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
 export function createFormatError(
   logger: Logger,
   metrics?: { countError(code: string): void },
+  options: FormatErrorOptions = {},
 ): FormatError {
+  const masked: FormatError = (formatted, error) => {
+    const out = format(formatted, error);
+    return options.hideSchemaDetails && out.message.includes('Did you mean')
+      ? { ...out, message: out.message.replace(SUGGESTION, '') }
+      : out;
+  };
   const format: FormatError = (formatted, error) => {
     const original = unwrapResolverError(error);
     if (original instanceof GatewayError) return formatted;
@@ -48,9 +68,9 @@ export function createFormatError(
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
-  if (!metrics) return format;
+  if (!metrics) return masked;
   return (formatted, error) => {
-    const out = format(formatted, error);
+    const out = masked(formatted, error);
     metrics.countError(String(out.extensions?.['code'] ?? 'INTERNAL_SERVER_ERROR'));
     return out;
   };

@@ -158,6 +158,21 @@ export class QueryTooComplexError extends GatewayError {
   }
 }
 
+/**
+ * More fields than `GRAPHQL_MAX_SELECTIONS` (fragment spreads expanded), found before
+ * validation: the cost of validating is what is refused, hence `QUERY_TOO_COMPLEX` too.
+ */
+export class TooManySelectionsError extends GatewayError {
+  readonly code = 'QUERY_TOO_COMPLEX';
+  constructor(maxSelections: number) {
+    super(
+      'QUERY_TOO_COMPLEX',
+      `The query selects more than ${maxSelections} fields (fragment spreads counted as the fields they bring); ask for fewer.`,
+      { maxSelections, ...httpStatus(400) },
+    );
+  }
+}
+
 export class TooManyAliasesError extends GatewayError {
   readonly code = 'TOO_MANY_ALIASES';
   constructor(count: number, maxAliases: number) {
@@ -199,12 +214,26 @@ export class OriginNotAllowedError extends GatewayError {
 
 export class TooManySubscriptionsError extends GatewayError {
   readonly code = 'TOO_MANY_SUBSCRIPTIONS';
-  constructor(maxSubscriptions: number) {
+  /**
+   * @param scope `connection`: this socket runs its `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`;
+   * `server`: the process runs its `WS_MAX_SUBSCRIPTIONS` (try again later).
+   */
+  constructor(maxSubscriptions: number, scope: 'connection' | 'server' = 'connection') {
     super(
       'TOO_MANY_SUBSCRIPTIONS',
-      `This connection already runs ${maxSubscriptions} subscriptions; end one or open another connection.`,
-      { maxSubscriptions },
+      scope === 'connection'
+        ? `This connection already runs ${maxSubscriptions} subscriptions; end one or open another connection.`
+        : `The server already runs its ${maxSubscriptions} subscriptions; try again later.`,
+      scope === 'connection' ? { maxSubscriptions } : { maxSubscriptions, scope },
     );
+  }
+}
+
+/** The gateway's shared state (Redis) did not answer in time: nothing the client did wrong. */
+export class ServiceUnavailableError extends GatewayError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  constructor(message: string, cause?: Error) {
+    super('SERVICE_UNAVAILABLE', message, {}, cause);
   }
 }
 

@@ -32,6 +32,8 @@ export interface GatewayContext {
   readonly verificationTtlSeconds: number;
   /** Who the caller is to the ledger, and what it may see (`tenancy.ts`). */
   readonly tenancy: Tenancy;
+  /** `ASSET_URLS_ALLOW_INTERNAL`: asset URLs may point at internal addresses. */
+  readonly assetUrlsAllowInternal: boolean;
   /**
    * The options for every upstream call of this request. Throws `UNAUTHENTICATED` when there
    * is no credential, so call it before doing anything that needs one.
@@ -58,7 +60,10 @@ export interface ContextDeps {
   ledger?: Ledger;
 }
 
-export type ContextConfig = Pick<Config, 'defaultModel' | 'verificationTtlSeconds'>;
+export type ContextConfig = Pick<
+  Config,
+  'defaultModel' | 'verificationTtlSeconds' | 'assetUrlsAllowInternal'
+>;
 
 /** What a transport hands over: the outcome of `Access.authenticate`, and its logger. */
 export interface ContextRequest {
@@ -99,6 +104,7 @@ export function createContext(
     logger: request.logger ?? deps.logger,
     now: deps.now ?? (() => new Date()),
     verificationTtlSeconds: config.verificationTtlSeconds,
+    assetUrlsAllowInternal: config.assetUrlsAllowInternal,
     callOptions,
     ...(deps.live ? { live: deps.live } : {}),
   };

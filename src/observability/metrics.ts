@@ -20,12 +20,21 @@ export interface UpstreamMetrics {
   observe(action: string, outcome: string, seconds: number): void;
 }
 
+/** The gauges of the live services, read when `/metrics` is scraped. */
+export interface WatcherGauges {
+  /** Live GraphQL subscriptions on this instance. */
+  activeSubscriptions: number;
+  /** Assets this instance polls. */
+  watchedAssets: number;
+}
+
 /** What the status watcher reports. */
 export interface WatcherMetrics {
-  /** Live GraphQL subscriptions on this instance. */
-  setActiveSubscriptions(count: number): void;
-  /** Assets this instance polls. */
-  setWatchedAssets(count: number): void;
+  /**
+   * Where the gauges come from: `read` is called at every scrape, so they follow every
+   * subscribe and complete at once, not the poll loop. The last call wins.
+   */
+  track(read: () => WatcherGauges): void;
   /** The duration of one poll cycle. */
   observePollCycle(seconds: number): void;
 }
@@ -88,15 +97,22 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
     labelNames: ['action', 'outcome'] as const,
     registers: [registry],
   });
-  const activeSubscriptions = new Gauge({
+  let gauges: (() => WatcherGauges) | null = null;
+  new Gauge({
     name: 'active_subscriptions',
     help: 'Live GraphQL subscriptions on this instance.',
     registers: [registry],
+    collect() {
+      this.set(gauges?.().activeSubscriptions ?? 0);
+    },
   });
-  const watchedAssets = new Gauge({
+  new Gauge({
     name: 'watched_assets',
     help: 'Assets whose status this instance polls.',
     registers: [registry],
+    collect() {
+      this.set(gauges?.().watchedAssets ?? 0);
+    },
   });
   const pollCycle = new Histogram({
     name: 'poll_cycle_seconds',
@@ -114,8 +130,9 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
       },
     },
     watcher: {
-      setActiveSubscriptions: (count) => activeSubscriptions.set(count),
-      setWatchedAssets: (count) => watchedAssets.set(count),
+      track: (read) => {
+        gauges = read;
+      },
       observePollCycle: (seconds) => pollCycle.observe(seconds),
     },
     countRequest(operationType) {

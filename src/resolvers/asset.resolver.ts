@@ -85,7 +85,9 @@ export class AssetResolver {
     const items = checkBatch(assets, 'assets').map((item, i) =>
       compact({
         groupId,
-        url: checkAssetUrl(item.url, `assets[${i}].url`),
+        url: checkAssetUrl(item.url, `assets[${i}].url`, {
+          allowInternal: ctx.assetUrlsAllowInternal,
+        }),
         type: item.type,
         name: item.name == null ? undefined : checkName(item.name, `assets[${i}].name`),
       }),
@@ -122,6 +124,8 @@ export class AssetResolver {
     ctx.loaders.asset.clear(id);
     const ledger = ctx.tenancy.ledger;
     if (ledger) await forgetDeleted(ctx, () => ledger.forget('asset', id));
+    // Its subscribers hear of it now, final or not (a poll would never read a final asset).
+    ctx.live?.watcher.noteAssetDeleted(opts.credential, id);
     return id;
   }
 }

@@ -5,11 +5,15 @@
  */
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from '../graphql/context.js';
-import { BadUserInputError, NotFoundError } from '../errors/gateway-error.js';
+import {
+  BadUserInputError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../errors/gateway-error.js';
 import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';
 import { VerificationStatus } from '../schema/verification-status.enum.js';
-import { InvalidWatchTargetError } from '../status/index.js';
+import { InvalidWatchTargetError, StatusBrokerUnavailableError } from '../status/index.js';
 import type { VerificationSubscription, VerificationUpdate } from '../verification/index.js';
 import { checkId, checkToken, LIMITS } from '../validation.js';
 import { AssetEventStream } from './status-stream.js';
@@ -117,6 +121,9 @@ async function subscribeToAssets(
   } catch (error) {
     if (error instanceof InvalidWatchTargetError) {
       throw new BadUserInputError(error.message, error.field);
+    }
+    if (error instanceof StatusBrokerUnavailableError) {
+      throw new ServiceUnavailableError(error.message, error);
     }
     throw error;
   }

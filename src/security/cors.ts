@@ -1,7 +1,8 @@
 /**
  * CORS for `/graphql`: browsers on the listed origins (`CORS_ORIGINS`) may call the gateway;
  * same-origin pages always may; other origins are refused with 403 `ORIGIN_NOT_ALLOWED`, their
- * preflight included. Requests without `Origin` (servers, curl) are not browser requests and
+ * preflight included, and so are their WebSocket upgrades (`allowsOrigin`, checked before the
+ * handshake). Requests without `Origin` (servers, curl) are not browser requests and
  * pass. Apollo's CSRF prevention stays on behind this.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -32,11 +33,25 @@ export type CorsVerdict =
 export interface CorsPolicy {
   /** Sets the CORS headers on `res`, or answers a preflight, or says to refuse. */
   apply(req: IncomingMessage, res: ServerResponse): CorsVerdict;
+  /**
+   * The same rule for a request that gets no CORS headers, such as a WebSocket upgrade (which
+   * browsers send cross-origin without a preflight): no `Origin`, the page's own origin, or a
+   * listed one.
+   */
+  allowsOrigin(req: IncomingMessage): boolean;
 }
 
 export function createCorsPolicy(origins: readonly string[]): CorsPolicy {
   const allowed = new Set(origins.map((o) => o.toLowerCase()));
   return {
+    allowsOrigin(req) {
+      const origin = req.headers.origin;
+      return (
+        origin === undefined ||
+        sameOrigin(origin, req.headers.host) ||
+        allowed.has(origin.toLowerCase())
+      );
+    },
     apply(req, res) {
       const origin = req.headers.origin;
       const preflight = req.method === 'OPTIONS';

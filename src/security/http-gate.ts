@@ -1,20 +1,21 @@
 /**
  * What every HTTP request to `/graphql` passes before its body is read: CORS (refusing unlisted
- * origins, answering preflights), authentication (`Access`), and the per-client rate limit,
- * keyed by the principal, or by the client's address when the request is not authenticated.
+ * origins, answering preflights), authentication (`Access`), and the per-client rate limit
+ * (`client-rate.ts`: the principal's bucket, or the address's when the request is not
+ * authenticated, and the address's own bucket in every case).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import { GatewayRateLimitedError, OriginNotAllowedError } from '../errors/gateway-error.js';
 import type { Access, AccessResult } from './access.js';
 import type { CorsPolicy } from './cors.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { ClientRate } from './client-rate.js';
 
 export interface GateOptions {
   access: Access;
   cors: CorsPolicy;
   /** `null`: no rate limit. */
-  limiter: RateLimiter | null;
+  rate: ClientRate | null;
   /** Answers a refusal (in the GraphQL error shape). */
   refuse(res: ServerResponse, error: GraphQLError, headers?: Record<string, string>): void;
   /** Told who is calling, e.g. to log it. */
@@ -41,12 +42,8 @@ export function createGate(options: GateOptions): Gate {
       const access = await options.access.authenticate(req.headers.authorization);
       results.set(req, access);
       options.onAccess?.(req, access);
-      if (options.limiter) {
-        const key =
-          access.ok && access.principal.kind !== 'anonymous'
-            ? access.principal.id
-            : `ip:${req.socket.remoteAddress ?? 'unknown'}`;
-        const decision = await options.limiter.take(key);
+      if (options.rate) {
+        const decision = await options.rate.take(access, req.socket.remoteAddress ?? 'unknown');
         if (!decision.allowed) {
           options.refuse(res, new GatewayRateLimitedError(decision.retryAfterSeconds), {
             'retry-after': String(decision.retryAfterSeconds),

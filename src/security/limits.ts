@@ -6,10 +6,11 @@
  * | batch size | HTTP body read | `BATCH_TOO_LARGE` |
  * | bracket nesting (before parsing, so the recursive parser is safe) | HTTP body read | `QUERY_TOO_DEEP` |
  * | tokens | parsing (Apollo `parseOptions.maxTokens`) | `GRAPHQL_PARSE_FAILED` |
+ * | aliases, literal strings and lists, selections (`selections.ts`) | before validation (`documents.ts`) | `TOO_MANY_ALIASES`, `INPUT_TOO_LARGE`, `QUERY_TOO_COMPLEX` |
  * | aliases, field depth, literal strings and lists, variables, cost | after validation | `TOO_MANY_ALIASES`, `QUERY_TOO_DEEP`, `INPUT_TOO_LARGE`, `QUERY_TOO_COMPLEX` |
  *
- * Pure functions over `graphql` values, plus an Apollo plugin. The WebSocket side can call
- * `checkSource` before parsing and `checkOperation` after validating.
+ * Pure functions over `graphql` values, plus an Apollo plugin. `documents.ts` runs them once per
+ * distinct document (with the selection budget before validation) for HTTP and WebSocket.
  */
 import { createRequire } from 'node:module';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
@@ -28,6 +29,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type * as QueryComplexity from 'graphql-query-complexity';
+import type { GraphQLError } from 'graphql';
 import type { Limits } from '../config/index.js';
 import {
   BatchTooLargeError,
@@ -101,6 +103,28 @@ function queryOf(operation: unknown): string | undefined {
   return typeof query === 'string' ? query : undefined;
 }
 
+/** A document as far as it got before validation. */
+export type SourceAnalysis =
+  | { readonly ok: true; readonly document: DocumentNode }
+  /** `parse`: the query is not valid GraphQL syntax (`GRAPHQL_PARSE_FAILED`). */
+  | { readonly ok: false; readonly error: GraphQLError; readonly parse: boolean };
+
+/**
+ * The per-document cache of these checks (`documents.ts` implements it); declared here, below it,
+ * so that the checks that accept one do not import it.
+ */
+export interface DocumentAnalyzer {
+  /** Nesting, parse and selection budget of `query`. */
+  source(query: string): SourceAnalysis;
+  /** The validation errors of a document `source` accepted (none: valid). */
+  validate(query: string, document: DocumentNode): readonly GraphQLError[];
+  /**
+   * Aliases, literals, depth and cost of a validated document's operation; `query` is the text
+   * it was parsed from (`undefined`: not cached, e.g. a persisted query Apollo resolved).
+   */
+  operation(query: string | undefined, check: OperationToCheck): GatewayError | null;
+}
+
 /**
  * Checks an HTTP request's operations before Apollo parses them: `body` is the parsed JSON body
  * (an operation or a batch), or for GET the operation read from the query string.
@@ -108,15 +132,23 @@ function queryOf(operation: unknown): string | undefined {
 export function checkHttpOperations(
   body: unknown,
   limits: Pick<Limits, 'maxBatch' | 'maxDepth' | 'maxTokens'>,
-): GatewayError | null {
+  documents?: Pick<DocumentAnalyzer, 'source'>,
+): GraphQLError | null {
   const operations = Array.isArray(body) ? body : [body];
   if (Array.isArray(body) && (limits.maxBatch <= 1 || body.length > limits.maxBatch)) {
     return new BatchTooLargeError(body.length, limits.maxBatch);
   }
   for (const operation of operations) {
     const query = queryOf(operation);
-    const error = query === undefined ? null : checkSource(query, limits);
-    if (error) return error;
+    if (query === undefined) continue;
+    if (documents === undefined) {
+      const error = checkSource(query, limits);
+      if (error) return error;
+      continue;
+    }
+    // The selection budget too (`documents.ts`); syntax errors are left to Apollo to report.
+    const analysis = documents.source(query);
+    if (!analysis.ok && !analysis.parse && analysis.error) return analysis.error;
   }
   return null;
 }
@@ -230,8 +262,8 @@ export function checkOperation(
   return null;
 }
 
-/** Aliases, and strings and lists written into the document itself. */
-function checkLiterals(
+/** Aliases, and strings and lists written into the document itself; needs no validation. */
+export function checkLiterals(
   document: DocumentNode,
   limits: Pick<Limits, 'maxAliases' | 'maxStringLength' | 'maxListLength'>,
 ): GatewayError | null {
@@ -331,17 +363,16 @@ function costEstimator(schema: GraphQLSchema): QueryComplexity.ComplexityEstimat
  */
 export function createLimitsPlugin<TContext extends BaseContext>(
   limits: Limits,
+  documents?: Pick<DocumentAnalyzer, 'operation'>,
 ): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operationName }) {
+          const check = { schema, document, operationName, variables: request.variables ?? null };
           const error =
             checkVariables(request.variables, limits) ??
-            checkOperation(
-              { schema, document, operationName, variables: request.variables ?? null },
-              limits,
-            );
+            (documents ? documents.operation(request.query, check) : checkOperation(check, limits));
           if (error) throw error;
         },
       };

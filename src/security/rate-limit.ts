@@ -13,8 +13,11 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  /** Takes one token from `key`'s bucket. Resolves, never rejects. */
-  take(key: string): Promise<RateLimitDecision>;
+  /**
+   * Takes one token from `key`'s bucket, sized by `bucket` (the limiter's own options when
+   * absent; one key is always taken with the same sizes). Resolves, never rejects.
+   */
+  take(key: string, bucket?: TokenBucketOptions): Promise<RateLimitDecision>;
 }
 
 export interface TokenBucketOptions {
@@ -37,41 +40,60 @@ export interface MemoryRateLimiterOptions extends TokenBucketOptions {
    */
   now?: () => number;
   /**
-   * Above this many buckets, full ones (clients idle long enough) are dropped.
+   * Above this many buckets, full ones (clients idle long enough) are dropped, then the least
+   * recently used, so that inventing keys cannot grow memory without bound (the per-address
+   * bucket still holds those clients back).
    * @default 10000
    */
   maxKeys?: number;
 }
 
+interface MemoryBucket {
+  tokens: number;
+  at: number;
+  readonly perMs: number;
+  readonly burst: number;
+}
+
 export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
-  const perMs = options.perMinute / 60_000;
   const maxKeys = options.maxKeys ?? 10_000;
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  // In order of last use: a `Map` keeps insertion order, and a take re-inserts.
+  const buckets = new Map<string, MemoryBucket>();
 
-  const level = (bucket: { tokens: number; at: number }, t: number) =>
-    Math.min(options.burst, bucket.tokens + Math.max(0, t - bucket.at) * perMs);
+  const level = (bucket: MemoryBucket, t: number) =>
+    Math.min(bucket.burst, bucket.tokens + Math.max(0, t - bucket.at) * bucket.perMs);
 
   function prune(t: number): void {
-    for (const [key, bucket] of buckets) if (level(bucket, t) >= options.burst) buckets.delete(key);
+    for (const [key, bucket] of buckets) if (level(bucket, t) >= bucket.burst) buckets.delete(key);
+    for (const key of buckets.keys()) {
+      if (buckets.size < maxKeys) break;
+      buckets.delete(key);
+    }
   }
 
   return {
-    async take(key) {
+    async take(key, sizes = options) {
       const t = now();
       let bucket = buckets.get(key);
       if (bucket === undefined) {
         if (buckets.size >= maxKeys) prune(t);
-        bucket = { tokens: options.burst, at: t };
-        buckets.set(key, bucket);
+        bucket = {
+          tokens: sizes.burst,
+          at: t,
+          perMs: sizes.perMinute / 60_000,
+          burst: sizes.burst,
+        };
       }
+      buckets.delete(key);
+      buckets.set(key, bucket);
       bucket.tokens = level(bucket, t);
       bucket.at = t;
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;
         return ALLOWED;
       }
-      return denied((1 - bucket.tokens) / perMs);
+      return denied((1 - bucket.tokens) / bucket.perMs);
     },
   };
 }
@@ -120,16 +142,15 @@ export interface RedisRateLimiterOptions extends TokenBucketOptions {
 
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const prefix = options.keyPrefix ?? 'avatar-gateway:ratelimit:';
-  const perMs = options.perMinute / 60_000;
   return {
-    async take(key) {
+    async take(key, sizes = options) {
       try {
         const [allowed, wait] = (await options.redis.eval(
           TAKE_SCRIPT,
           1,
           prefix + key,
-          String(perMs),
-          String(options.burst),
+          String(sizes.perMinute / 60_000),
+          String(sizes.burst),
         )) as [number, number];
         return allowed === 1 ? ALLOWED : denied(wait);
       } catch (error) {

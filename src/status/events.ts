@@ -24,8 +24,9 @@ export interface WatchTarget {
  * - `deleted`: the asset no longer exists upstream (a read answered `NOT_FOUND`). It is the last
  *   event about that asset; it is no longer polled.
  * - `stale`: the statuses of `assetIds` could not be refreshed since `since` (the last good
- *   read) because of `reason` (an upstream error code such as `UPSTREAM_UNAVAILABLE`, or
- *   `RATE_BUDGET` when the watcher's own budget ran out). The last `status` event still stands;
+ *   read) because of `reason` (an upstream error code such as `UPSTREAM_UNAVAILABLE`,
+ *   `RATE_BUDGET` when the watcher's own budget ran out, or `SERVICE_UNAVAILABLE` while the
+ *   broker is unreachable: nothing is polled or delivered then). The last `status` event still stands;
  *   polling goes on with back-off.
  * - `recovered`: `assetIds` were read successfully again after a `stale` event; any change seen
  *   by that read follows as a `status` event.
@@ -76,5 +77,16 @@ export class StatusWatcherStoppedError extends Error {
   override readonly name = 'StatusWatcherStoppedError';
   constructor() {
     super('The status watcher has stopped.');
+  }
+}
+
+/**
+ * The broker (Redis) did not answer in time, so a new subscription could not be set up: events
+ * for it could not be delivered. Existing subscriptions carry on with `stale` events meanwhile.
+ */
+export class StatusBrokerUnavailableError extends Error {
+  override readonly name = 'StatusBrokerUnavailableError';
+  constructor(options?: { cause?: unknown }) {
+    super('The status event bus is unavailable; try again shortly.', options);
   }
 }

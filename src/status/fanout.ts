@@ -40,6 +40,12 @@ export class Fanout {
       );
       return;
     }
+    this.deliver(tenant, items);
+  }
+
+  /** Bus items, delivered in order: as received, or made here when the bus cannot carry them. */
+  deliver(tenant: Tenant, items: readonly BusItem[]): void {
+    if (tenant.released) return;
     // Stale and recovered notices are gathered per subscriber, one event each, in order.
     let notice = null as {
       kind: 'stale' | 'recovered';

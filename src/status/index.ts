@@ -4,8 +4,8 @@
  *
  * Read the files in their import order, each one importing only those before it:
  * `diff.ts` → `registry.ts` → `reads.ts` / `leases.ts` / `fanout.ts` / `publish.ts` →
- * `poll.ts` / `subscribe.ts` / `resync.ts` → `watcher.ts` (whose header says how it all
- * works). The vocabulary they share: `settings.ts`, `events.ts`, `queue.ts`, `rate-budget.ts`,
+ * `poll.ts` / `subscribe.ts` / `resync.ts` / `outage.ts` → `watcher.ts` (whose header says how
+ * it all works). The vocabulary they share: `settings.ts`, `events.ts`, `queue.ts`, `rate-budget.ts`,
  * `bus-codec.ts`, `broker/`.
  *
  * An `assetStatusChanged` subscription, followed through: `subscribe.ts` (`watch`: hold entries
@@ -25,6 +25,7 @@ export {
 export type { StatusWatcherOptions, TickInfo } from './settings.js';
 export {
   InvalidWatchTargetError,
+  StatusBrokerUnavailableError,
   StatusWatcherStoppedError,
   type StatusEvent,
   type StatusSubscription,

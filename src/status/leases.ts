@@ -22,17 +22,17 @@ export class LeaseKeeper {
   ) {}
 
   /**
-   * Claims (or renews) `keys`; resolves with those this instance holds afterwards. When the
-   * broker fails, with none: without leases nobody knows who polls, so nothing is polled here
+   * Claims (or renews) `keys`; resolves with those this instance holds afterwards, or `null`
+   * when the broker failed: without leases nobody knows who polls, so nothing is polled here
    * until the broker is back.
    */
-  async claim(keys: readonly string[]): Promise<Set<string>> {
+  async claim(keys: readonly string[]): Promise<Set<string> | null> {
     if (keys.length === 0) return new Set();
     try {
       return await this.leases.claim(this.instanceId, keys, this.ttlMs);
     } catch (error) {
       this.logger.warn({ err: error }, 'status: claiming leases failed');
-      return new Set();
+      return null;
     }
   }
 

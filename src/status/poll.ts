@@ -193,7 +193,9 @@ async function readAssets(
 /**
  * Step 3: lists due groups newest first (no status filter) and returns the assets none of them
  * knew: assets added by other clients, even ones that turned final before a list of not-final
- * assets could see them. Further pages are read only while a whole page is new. An asset
+ * assets could see them. Further pages are read only while a whole page is new. When the list's
+ * total shows that assets the groups' subscribers were shown are gone, `findDeleted` looks for
+ * them (deleted by other clients, final or not). An asset
  * already watched directly here is not re-read: its current state goes to the outbox, so that
  * the group's subscribers (here and on other instances) learn about it.
  */
@@ -211,6 +213,9 @@ async function sweepGroups(
   await mapLimit(chunk(groups, source.maxGroupIds), concurrency, async (batch) => {
     const byId = new Map(batch.map((group) => [group.id, group]));
     const found = new Set<string>();
+    /** Assets new to the groups, and what the upstream says the groups hold now. */
+    const news = new Set<string>();
+    let total = 0;
     try {
       for (let page = 1; page <= MAX_SWEEP_PAGES; page++) {
         if (!reader.take('list', counters)) return;
@@ -219,11 +224,13 @@ async function sweepGroups(
           page,
           pageSize: source.pageSize,
         });
+        total = result.total;
         let fresh = 0;
         for (const asset of result.items) {
           const group = byId.get(asset.groupId);
           if (!group || group.known.has(asset.id)) continue;
           fresh++;
+          news.add(asset.id);
           found.add(asset.groupId);
           const existing = tenant.assets.get(asset.id)?.current;
           if (existing) {
@@ -235,6 +242,8 @@ async function sweepGroups(
         }
         if (fresh < result.items.length || page * source.pageSize >= result.total) break;
       }
+      const shown = batch.reduce((sum, group) => sum + group.known.size, news.size);
+      if (total < shown) await findDeleted(deps, reader, batch, counters, out);
       const at = now();
       for (const group of batch) {
         if (found.has(group.id)) {
@@ -256,6 +265,42 @@ async function sweepGroups(
     }
   });
   return discovered;
+}
+
+/**
+ * Step 3b: the groups hold fewer assets than their subscribers were shown: lists them whole
+ * and reads each shown asset missing from the list; those not found are staged as `deleted`
+ * (final ones included: nothing else reads them). Without budget for all of it, the next sweep
+ * tries again.
+ */
+async function findDeleted(
+  deps: PollDeps,
+  reader: Reader,
+  groups: readonly GroupEntry[],
+  counters: Counters,
+  out: Outbox,
+): Promise<void> {
+  const { source, settings } = deps;
+  const { items, complete } = await reader.listPages(
+    { groupIds: groups.map((group) => group.id), page: 1, pageSize: source.pageSize },
+    counters,
+  );
+  if (!complete) return;
+  const listed = new Set(items.map((asset) => asset.id));
+  const missing = groups.flatMap((group) => [...group.known].filter((id) => !listed.has(id)));
+  await mapLimit(missing, settings.concurrency, async (id) => {
+    if (!reader.take('asset', counters)) return;
+    try {
+      await reader.upstream.getAsset(reader.options, id);
+    } catch (error) {
+      if (isUpstreamError(error) && error.code === 'NOT_FOUND') {
+        out.items.push({ kind: 'deleted', assetId: id });
+        return;
+      }
+      counters.errors++;
+      reader.noteError('asset', error, true);
+    }
+  });
 }
 
 /**

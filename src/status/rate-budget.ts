@@ -3,7 +3,13 @@
  * second of calls (at least one call) and refills continuously; an upstream `RATE_LIMITED`
  * answer pauses the action until its `Retry-After`. The actions and their rates are the
  * caller's (for the watcher, its `StatusSource`'s).
+ *
+ * Callers that must wait for a token (`take`) queue per action, first come first served: only
+ * the head of the line sleeps on the bucket, so thousands of waiters cost one timer per token,
+ * not one wake-up each per token.
  */
+import type { Sleep } from '../util/time.js';
+import { abortable } from '../util/time.js';
 
 interface Bucket {
   tokens: number;
@@ -13,6 +19,8 @@ interface Bucket {
 
 export class RateBudget<A extends string = string> {
   private readonly buckets = new Map<A, Bucket>();
+  /** Per action, the turn of the last caller in `take`'s line: it settles when that one is done. */
+  private readonly lines = new Map<A, Promise<void>>();
 
   constructor(
     private readonly limits: Readonly<Record<A, number>>,
@@ -25,6 +33,33 @@ export class RateBudget<A extends string = string> {
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
+  }
+
+  /**
+   * Takes a token for `action`, waiting in line for one. Rejects with `signal`'s reason as soon
+   * as it aborts; an aborted caller leaves the line without taking a token.
+   * @param sleep waits between checks of the bucket (it may resolve early when `signal` aborts).
+   */
+  async take(action: A, signal: AbortSignal, sleep: Sleep): Promise<void> {
+    const before = this.lines.get(action) ?? Promise.resolve();
+    let done!: () => void;
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    this.lines.set(action, turn);
+    try {
+      await abortable(before, signal);
+      for (;;) {
+        signal.throwIfAborted();
+        const wait = this.waitFor(action);
+        if (wait === 0 && this.tryTake(action)) return;
+        await sleep(Math.max(1, wait), signal);
+      }
+    } finally {
+      // The next caller's turn comes once everyone before it is done, whatever this one did.
+      void before.then(() => {
+        done();
+        if (this.lines.get(action) === turn) this.lines.delete(action);
+      });
+    }
   }
 
   /** Milliseconds until a token will be available (0 when one is). */

@@ -20,7 +20,7 @@ export interface ReadDeps {
   readonly upstream: Upstream;
   readonly source: StatusSource;
   readonly model: string | undefined;
-  /** Aborts when the watcher stops; every upstream call listens to it. */
+  /** Aborts when the watcher stops; every call of the loop listens to it. */
   readonly signal: AbortSignal;
   readonly now: () => number;
   readonly sleep: Sleep;
@@ -55,22 +55,26 @@ export class Reader {
     return this.deps.upstream;
   }
 
-  /** A read for initial state: waits for budget, aborts only when the watcher stops. */
-  async initial<T>(read: ReadKind, call: (options: CallOptions) => Promise<T>): Promise<T> {
-    const { signal, sleep, totals } = this.deps;
-    const action = this.deps.source.actions[read];
-    const budget = this.tenant.budget;
-    for (;;) {
-      if (signal.aborted) throw new StatusWatcherStoppedError();
-      const wait = budget.waitFor(action);
-      if (wait === 0 && budget.tryTake(action)) break;
-      await sleep(Math.max(1, wait), signal);
-    }
+  /**
+   * A read for initial state: waits in line for budget, then calls with `signal` (its own, never
+   * the watcher's: thousands of reads may wait at once, and a signal shared by all of them would
+   * cost each listener a walk over the others). Rejects with `signal`'s reason when nobody waits
+   * for the read any more, `StatusWatcherStoppedError` when the watcher has stopped.
+   */
+  async initial<T>(
+    read: ReadKind,
+    call: (options: CallOptions) => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const { sleep, totals } = this.deps;
+    if (this.deps.signal.aborted) throw new StatusWatcherStoppedError();
+    await this.tenant.budget.take(this.deps.source.actions[read], signal, sleep);
+    if (this.deps.signal.aborted) throw new StatusWatcherStoppedError();
     totals.subscribeReadsTotal++;
     try {
-      return await call(this.options);
+      return await call({ ...this.options, signal });
     } catch (error) {
-      this.noteError(read, error, false);
+      if (!signal.aborted) this.noteError(read, error, false);
       throw error;
     }
   }

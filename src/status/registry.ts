@@ -40,6 +40,8 @@ export interface AssetEntry extends PollState {
   basis: Asset | null;
   /** The pending initial `getAsset`. */
   load: Promise<void> | null;
+  /** Cancels `load`: aborted when the entry is dropped (nobody waits for it any more). */
+  loading: AbortController | null;
   gone: boolean;
   /** `watch` calls waiting on this entry. */
   holds: number;
@@ -57,6 +59,8 @@ export interface GroupEntry extends PollState {
   readonly id: string;
   readonly tenant: Tenant;
   load: Promise<void> | null;
+  /** Cancels `load`: aborted when the group is dropped (nobody waits for it any more). */
+  loading: AbortController | null;
   loaded: boolean;
   holds: number;
   readonly subscribers: Set<WatchSubscription>;
@@ -222,6 +226,7 @@ export class Registry {
         id,
         tenant,
         load: null,
+        loading: null,
         loaded: false,
         holds: 0,
         subscribers: new Set(),
@@ -252,6 +257,7 @@ export class Registry {
       current: null,
       basis: null,
       load: null,
+      loading: null,
       gone: false,
       holds: 0,
       subscribers: new Set(),
@@ -328,6 +334,7 @@ export class Registry {
     }
     if (tenant.assets.get(entry.id) !== entry) return;
     tenant.assets.delete(entry.id);
+    entry.loading?.abort();
     this.stopPolling(entry);
   }
 
@@ -337,6 +344,7 @@ export class Registry {
     const tenant = group.tenant;
     if (tenant.groups.get(group.id) !== group) return;
     tenant.groups.delete(group.id);
+    group.loading?.abort();
     this.stopPolling(group);
     for (const id of group.known) {
       const entry = tenant.assets.get(id);
@@ -431,6 +439,15 @@ export class Registry {
       for (const group of tenant.groups.values()) if (group.held) held++;
     }
     return held;
+  }
+
+  /** Cancels every initial read still running (stopping), with `reason`. */
+  abortLoads(reason: unknown): void {
+    for (const tenant of this.tenantsByKey.values()) {
+      for (const target of [...tenant.assets.values(), ...tenant.groups.values()]) {
+        target.loading?.abort(reason);
+      }
+    }
   }
 
   /** Forgets every tenant (stopping) and returns their channels, to unsubscribe. */

@@ -67,6 +67,12 @@ export interface StatusWatcherOptions extends LoopOptions {
    */
   broker?: StatusBroker;
   /**
+   * How long a new subscription waits for the broker to subscribe its credential's channel
+   * before `watch` rejects with `StatusBrokerUnavailableError` (Redis is away).
+   * @default 2000
+   */
+  brokerTimeoutMs?: number;
+  /**
    * How long a poll lease lasts without renewal; leases are renewed every interval, so another
    * instance takes over a dead one's assets within about this long.
    * @default 3 × intervalMs
@@ -106,6 +112,7 @@ export interface Settings {
   readonly concurrency: number;
   readonly maxAssetIds: number;
   readonly model: string | undefined;
+  readonly brokerTimeoutMs: number;
 }
 
 export function resolveSettings(options: StatusWatcherOptions): Settings {
@@ -121,6 +128,7 @@ export function resolveSettings(options: StatusWatcherOptions): Settings {
     concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
     maxAssetIds: Math.max(1, Math.floor(options.maxAssetIds ?? 100)),
     model: options.model,
+    brokerTimeoutMs: positive(options.brokerTimeoutMs ?? 2000, 'brokerTimeoutMs'),
   });
 }
 

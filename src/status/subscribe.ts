@@ -7,11 +7,12 @@
 import { UpstreamError } from '../upstream/errors.js';
 import type { Asset } from '../upstream/port.js';
 import type { StatusSource } from '../upstream/status-source.js';
-import { abortable, type LoopLogger } from '../util/time.js';
+import { abortable, within, type LoopLogger } from '../util/time.js';
 import type { PubSub } from './broker/broker.js';
 import { diffAsset, isFinal } from './diff.js';
 import {
   InvalidWatchTargetError,
+  StatusBrokerUnavailableError,
   StatusWatcherStoppedError,
   type StatusSubscription,
   type WatchTarget,
@@ -37,6 +38,8 @@ export interface SubscribeDeps {
   readonly logger: LoopLogger;
   /** The most asset ids one `watch` accepts. */
   readonly maxAssetIds: number;
+  /** How long `watch` waits for the tenant's channel before giving up. */
+  readonly brokerTimeoutMs: number;
   readonly stopped: () => boolean;
   /** Starts the loop, or wakes it: there is something to poll. */
   readonly wake: () => void;
@@ -58,7 +61,7 @@ export async function watch(
   const entries: AssetEntry[] = [];
   let group: GroupEntry | null = null;
   try {
-    await abortable(ensureChannel(deps, tenant), signal);
+    await abortable(channelReady(deps, tenant), signal);
     if (groupId !== undefined) group = holdGroup(deps, tenant, groupId);
     for (const id of assetIds) entries.push(holdAsset(deps, tenant, id));
     const loads = [group?.load, ...entries.map((entry) => entry.load)].filter(
@@ -105,6 +108,24 @@ function validate(
   return { credential: target.credential, assetIds, groupId };
 }
 
+/**
+ * The tenant's channel, subscribed within `brokerTimeoutMs`; otherwise (or when subscribing
+ * fails) `StatusBrokerUnavailableError`. A subscribe still pending is kept: the next watch
+ * waits on the same one, and it takes effect when the broker is back.
+ */
+async function channelReady(deps: SubscribeDeps, tenant: Tenant): Promise<void> {
+  try {
+    await within(
+      ensureChannel(deps, tenant),
+      deps.brokerTimeoutMs,
+      () => new StatusBrokerUnavailableError(),
+    );
+  } catch (error) {
+    if (error instanceof StatusBrokerUnavailableError) throw error;
+    throw new StatusBrokerUnavailableError({ cause: error });
+  }
+}
+
 /** Subscribes the tenant to its bus channel once; what arrives goes to the fan-out. */
 function ensureChannel(deps: SubscribeDeps, tenant: Tenant): Promise<() => Promise<void>> {
   if (!tenant.channel) {
@@ -138,15 +159,16 @@ function holdGroup(deps: SubscribeDeps, tenant: Tenant, id: string): GroupEntry 
 function loadAsset(deps: SubscribeDeps, entry: AssetEntry): Promise<void> {
   const tenant = entry.tenant;
   const reader = deps.reader(tenant);
+  const loading = (entry.loading = new AbortController());
   const load: Promise<void> = reader
-    .initial('asset', (options) => reader.upstream.getAsset(options, entry.id))
+    .initial('asset', (options) => reader.upstream.getAsset(options, entry.id), loading.signal)
     .then(
       (asset) => {
-        if (entry.load === load) entry.load = null;
+        if (entry.load === load) [entry.load, entry.loading] = [null, null];
         applyRead(deps, entry, asset);
       },
       (error: unknown) => {
-        if (entry.load === load) entry.load = null;
+        if (entry.load === load) [entry.load, entry.loading] = [null, null];
         if (entry.current === null && tenant.assets.get(entry.id) === entry) {
           tenant.assets.delete(entry.id);
         }
@@ -161,17 +183,21 @@ function loadGroup(deps: SubscribeDeps, group: GroupEntry): Promise<void> {
   const { registry, source } = deps;
   const tenant = group.tenant;
   const reader = deps.reader(tenant);
+  const { signal } = (group.loading = new AbortController());
   const load: Promise<void> = (async () => {
-    await reader.initial('group', (options) => reader.upstream.getGroup(options, group.id));
+    await reader.initial('group', (options) => reader.upstream.getGroup(options, group.id), signal);
     const listed: Asset[] = [];
     let pages = 1;
     for (let page = 1; page <= pages; page++) {
-      const result = await reader.initial('list', (options) =>
-        reader.upstream.listAssets(options, {
-          groupIds: [group.id],
-          page,
-          pageSize: source.pageSize,
-        }),
+      const result = await reader.initial(
+        'list',
+        (options) =>
+          reader.upstream.listAssets(options, {
+            groupIds: [group.id],
+            page,
+            pageSize: source.pageSize,
+          }),
+        signal,
       );
       listed.push(...result.items);
       pages = Math.ceil(result.total / source.pageSize);
@@ -186,11 +212,11 @@ function loadGroup(deps: SubscribeDeps, group: GroupEntry): Promise<void> {
     }
   })().then(
     () => {
-      group.load = null;
+      [group.load, group.loading] = [null, null];
       group.loaded = true;
     },
     (error: unknown) => {
-      group.load = null;
+      [group.load, group.loading] = [null, null];
       registry.dropUnloadedGroup(group);
       throw error;
     },

@@ -22,6 +22,9 @@
  *   than `backoffAfterMs`, double after a failed read, and reset on a change or a recovery.
  * - Failed reads never end the loop. When an asset's reads have failed for `staleAfterMs`, its
  *   subscribers get a `stale` event; `recovered` follows the next good read.
+ * - While the broker is unreachable, nothing is polled here: subscribers get `stale` events
+ *   (`SERVICE_UNAVAILABLE`) after `staleAfterMs`, and `recovered` when it answers again
+ *   (`outage.ts`); a new credential's `watch` rejects after `brokerTimeoutMs`.
  * - When the broker reconnects after an outage (`PubSub.onReconnect`), events published meanwhile
  *   may be lost: the next iteration re-reads what this instance's subscribers watch and delivers
  *   what they missed here, each change still once (delivery diffs against what they were sent).
@@ -32,7 +35,7 @@
  * 3. `reads.ts` (budgeted upstream reads, as the `StatusSource` says), `leases.ts` (lease keys
  *    over the broker), `fanout.ts` (bus items → subscriber events), `publish.ts` (outbox → bus).
  * 4. `poll.ts` (one tenant's poll → an outbox), `subscribe.ts` (`watch`), `resync.ts` (after a
- *    broker reconnect).
+ *    broker reconnect), `outage.ts` (while the broker is unreachable).
  * 5. This file: composition, the loop, stats, stopping.
  * Vocabulary used throughout: `settings.ts`, `events.ts`, `queue.ts`, `rate-budget.ts`,
  * `bus-codec.ts`, `broker/`.
@@ -45,10 +48,12 @@ import { mapLimit } from '../util/map-limit.js';
 import { secretHash } from '../util/secret-hash.js';
 import { resolveLoopOptions, type LoopLogger, type Sleep } from '../util/time.js';
 import type { StatusBroker } from './broker/broker.js';
+import type { BusItem } from './bus-codec.js';
 import { createMemoryBroker } from './broker/memory.js';
 import { StatusWatcherStoppedError, type StatusSubscription, type WatchTarget } from './events.js';
 import { Fanout } from './fanout.js';
 import { LeaseKeeper } from './leases.js';
+import { BrokerOutage } from './outage.js';
 import { pollTenant, type PollDeps } from './poll.js';
 import { publish, type Outbox, type PublishDeps } from './publish.js';
 import { RateBudget } from './rate-budget.js';
@@ -117,6 +122,11 @@ export interface StatusWatcher {
    * without waiting for a sweep. Never throws.
    */
   noteAssetAdded(credential: string, asset: Asset): void;
+  /**
+   * Tells subscribers (on every instance) that an asset was just deleted through this gateway:
+   * its `deleted` event goes to everyone who was shown it, final or not. Never throws.
+   */
+  noteAssetDeleted(credential: string, assetId: string): void;
   stats(): StatusWatcherStats;
   /** Ends every subscription and the loop, and frees leases and channels. */
   stop(options?: StopOptions): Promise<void>;
@@ -153,6 +163,7 @@ class Watcher implements StatusWatcher {
   private readonly subscribing: SubscribeDeps;
   private readonly polling: PollDeps;
   private readonly resyncing: ResyncDeps;
+  private readonly outage: BrokerOutage;
 
   private stopped = false;
   private readonly stopController = new AbortController();
@@ -207,6 +218,7 @@ class Watcher implements StatusWatcher {
       reader: this.reader,
       source: this.source,
       maxAssetIds: settings.maxAssetIds,
+      brokerTimeoutMs: settings.brokerTimeoutMs,
       stopped,
       wake: () => this.startLoop(),
     };
@@ -217,6 +229,12 @@ class Watcher implements StatusWatcher {
       reader: this.reader,
       now,
     };
+    this.outage = new BrokerOutage({
+      registry: this.registry,
+      fanout,
+      now,
+      staleAfterMs: settings.staleAfterMs,
+    });
     this.resyncing = {
       source: this.source,
       fanout,
@@ -225,8 +243,8 @@ class Watcher implements StatusWatcher {
       stopped,
     };
 
-    // Every upstream call in flight listens to it (and stops listening when done): more than
-    // Node's default of 10 at once is normal, not a leak.
+    // Every call of the loop listens to it (and stops listening when done): more than Node's
+    // default of 10 at once is normal, not a leak. Initial reads have signals of their own.
     setMaxListeners(0, this.stopController.signal);
     this.offReconnect = this.broker.pubsub.onReconnect?.(() => {
       this.resyncDue = true;
@@ -239,11 +257,21 @@ class Watcher implements StatusWatcher {
   }
 
   noteAssetAdded(credential: string, asset: Asset): void {
+    this.note(credential, { kind: 'status', asset });
+  }
+
+  noteAssetDeleted(credential: string, assetId: string): void {
+    if (typeof assetId === 'string' && assetId !== '')
+      this.note(credential, { kind: 'deleted', assetId });
+  }
+
+  /** Publishes what a client did through this gateway, for the credential's subscribers. */
+  private note(credential: string, item: BusItem): void {
     if (this.stopped || typeof credential !== 'string' || credential === '') return;
     const key = secretHash(credential);
     // With a private broker there is no other instance: nobody else can be interested.
     if (this.ownsBroker && !this.registry.has(key)) return;
-    void publish(this.publishing, key, { items: [{ kind: 'status', asset }], reverts: [] });
+    void publish(this.publishing, key, { items: [item], reverts: [] });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -295,7 +323,9 @@ class Watcher implements StatusWatcher {
     }
     const targets = this.registry.leaseTargets();
     const held = await this.leases.claim(targets.map((target) => target.key));
-    this.registry.markHeld(targets, held);
+    if (held === null) this.outage.failed();
+    else this.outage.answered();
+    this.registry.markHeld(targets, held ?? new Set());
     if (!this.stopped) {
       await mapLimit(this.registry.tenants(), TENANT_CONCURRENCY, async (tenant) => {
         const out = await pollTenant(this.polling, tenant, startedAt, counters);
@@ -358,6 +388,7 @@ class Watcher implements StatusWatcher {
     this.stopped = true;
     this.offReconnect?.();
     this.stopController.abort(new StatusWatcherStoppedError());
+    this.registry.abortLoads(new StatusWatcherStoppedError());
     this.wakeLoop?.();
     for (const subscription of [...this.registry.subscriptions]) subscription.close();
     await this.loop;

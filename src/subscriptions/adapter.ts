@@ -2,10 +2,17 @@
  * The transport between `ws` sockets and graphql-ws's protocol core (`makeServer`), in place of
  * the library's starter adapter (graphql-ws `src/use/ws.ts` invites users to write their own):
  *
+ * - **Origins**: an upgrade from an origin the HTTP side would refuse (`CORS_ORIGINS`) gets HTTP
+ *   403 before the handshake, as browsers send WebSocket upgrades cross-origin without asking.
+ * - **Socket caps**: an upgrade beyond `maxConnections` open sockets is refused with HTTP 503, one
+ *   beyond `maxConnectionsPerIp` from one address with HTTP 429, both before the handshake.
  * - **Payload limit**: `ws` refuses a message over `maxPayloadBytes` and closes with 1009; the
  *   socket `error` it emits meanwhile (`WS_ERR_*`) is the client's fault, logged at debug.
  * - **Message rate**: `maxMessagesPerSecond` per socket (bursts of five seconds' worth); a socket
  *   over it is closed with 1008 and its message never reaches the core.
+ * - **Closing**: once the server closes a socket, the client's further messages are ignored, and
+ *   a client that has not answered the close within `closeTimeoutMs` is terminated (`ws` alone
+ *   would wait 30 s, handling every message meanwhile).
  * - **Keep-alive**: a ping every `keepAliveMs`; a socket that has not answered within as long
  *   again is terminated.
  * - **Writes to gone peers**: a send resolves once written, or at once when the peer is gone
@@ -25,6 +32,12 @@ export const INTERNAL_ERROR_REASON = 'Internal server error';
 
 export interface WebSocketAdapterOptions<E> {
   httpServer: HttpServer;
+  /**
+   * Whether an upgrade's `Origin` may open a socket (the HTTP side's CORS rule); a refused one
+   * gets HTTP 403 before the handshake.
+   * @default every origin
+   */
+  allowsOrigin?: (request: IncomingMessage) => boolean;
   /** The path of upgrade requests, e.g. `/graphql`; others are refused (400). */
   path: string;
   /** The protocol core, from graphql-ws `makeServer`. */
@@ -41,7 +54,27 @@ export interface WebSocketAdapterOptions<E> {
   maxPayloadBytes: number;
   /** The steady rate of messages one socket may send; faster closes it with 1008. */
   maxMessagesPerSecond: number;
+  /**
+   * Open sockets in all; one more upgrade is refused with HTTP 503.
+   * @default Infinity
+   */
+  maxConnections?: number;
+  /**
+   * Open sockets per client address; one more upgrade is refused with HTTP 429.
+   * @default Infinity
+   */
+  maxConnectionsPerIp?: number;
+  /**
+   * How long a socket the server closed may take to answer the close before it is terminated.
+   * @default 1000
+   */
+  closeTimeoutMs?: number;
   logger: Logger;
+}
+
+/** The client's address, the key of the per-address caps. */
+export function addressOf(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? 'unknown';
 }
 
 export interface WebSocketAdapter {
@@ -55,11 +88,31 @@ export interface WebSocketAdapter {
 
 export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocketAdapter {
   const { protocol, logger: log } = options;
+  const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+  const maxConnectionsPerIp = options.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 1000;
+  const perAddress = new Map<string, number>();
   const wss = new WebSocketServer({
     server: options.httpServer,
     path: options.path,
     maxPayload: options.maxPayloadBytes,
     handleProtocols,
+    // Called back synchronously, so the 'connection' that follows counts before any other
+    // upgrade is verified: the caps cannot be raced.
+    verifyClient: ({ req }, accept) => {
+      if (options.allowsOrigin && !options.allowsOrigin(req)) {
+        log.debug({ origin: req.headers.origin }, 'refused a WebSocket: origin not allowed');
+        accept(false, 403, 'Origin not allowed');
+      } else if (wss.clients.size >= maxConnections) {
+        log.warn({ max: maxConnections }, 'refused a WebSocket: the server is full');
+        accept(false, 503, 'Too many connections', { 'retry-after': '10' });
+      } else if ((perAddress.get(addressOf(req)) ?? 0) >= maxConnectionsPerIp) {
+        log.debug('refused a WebSocket: too many from one address');
+        accept(false, 429, 'Too many connections from this address', { 'retry-after': '10' });
+      } else {
+        accept(true);
+      }
+    },
   });
   // `ws` re-emits the HTTP server's errors here (e.g. EADDRINUSE); without a listener they throw.
   wss.on('error', (error) => {
@@ -70,10 +123,22 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
   });
 
   wss.on('connection', (socket, request) => {
+    const address = addressOf(request);
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     const extra = options.extra(socket, request);
+    let closeTimer: NodeJS.Timeout | undefined;
+    /** Closes once; a client that does not answer in time is terminated. */
+    const close = (code: number, reason: string) => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      socket.close(code, reason);
+      closeTimer = setTimeout(() => {
+        log.debug({ code }, 'terminated a socket that did not answer the close');
+        socket.terminate();
+      }, closeTimeoutMs);
+    };
     const fail = (error: unknown) => {
       log.error({ err: error }, 'unexpected error on a subscription socket');
-      socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
+      close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
     };
     socket.on('error', (error: Error & { code?: unknown }) => {
       if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) {
@@ -91,12 +156,14 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
           sendToPeer(socket, data, (code) =>
             log.debug({ code }, 'dropped a write to a socket the client closed'),
           ),
-        close: (code, reason) => socket.close(code, reason),
+        close,
         onMessage: (handle) =>
           socket.on('message', async (data) => {
+            // Closing (by either side): what the client still sends is not handled.
+            if (socket.readyState !== WebSocket.OPEN) return;
             if (!rate.take()) {
               log.warn('closed a socket that sent messages too fast');
-              socket.close(1008, 'Too many messages');
+              close(1008, 'Too many messages');
               return;
             }
             const text = String(data);
@@ -112,6 +179,10 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
       extra,
     );
     socket.once('close', (code, reason) => {
+      clearTimeout(closeTimer);
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
       stopKeepAlive();
       options.onClose(extra);
       closed(code, reason.toString()).catch((error: unknown) =>

@@ -50,7 +50,7 @@ export function createLive(
      */
     statusSource?: StatusSource;
     logger: Logger;
-    /** Updated after every poll cycle. */
+    /** Poll cycles, and the gauges of subscriptions and polled assets (read at each scrape). */
     metrics?: WatcherMetrics;
     /**
      * The process's Redis connections (`REDIS_URL`), owned by the caller: the broker and the
@@ -78,12 +78,7 @@ export function createLive(
     broker,
     logger,
     ...(metrics && {
-      onTick: (tick) => {
-        const stats = watcher.stats();
-        metrics.observePollCycle(tick.durationMs / 1000);
-        metrics.setActiveSubscriptions(stats.subscribers);
-        metrics.setWatchedAssets(stats.pollingAssets);
-      },
+      onTick: (tick) => metrics.observePollCycle(tick.durationMs / 1000),
     }),
   });
   const tokenTtlMs = config.verificationTtlSeconds * 1000;
@@ -102,6 +97,14 @@ export function createLive(
       }),
     }),
     logger,
+  });
+
+  metrics?.track(() => {
+    const stats = watcher.stats();
+    return {
+      activeSubscriptions: stats.subscribers + verifications.stats().subscribers,
+      watchedAssets: stats.pollingAssets,
+    };
   });
 
   let stopping: Promise<void> | undefined;

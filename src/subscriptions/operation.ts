@@ -1,45 +1,41 @@
 /**
  * The checks one `subscribe` message passes before it runs, with the limits and error codes of
- * `POST /graphql`: the document's size and depth, parse, validation, the operation (only
- * subscriptions are served over WebSocket), variable coercion and size, then cost.
+ * `POST /graphql`: the document's size, depth and selection budget, parse, validation (all
+ * cached per distinct document by `DocumentAnalyzer`), the operation (only subscriptions are
+ * served over WebSocket), variable coercion and size, then cost.
  */
 import type { SubscribePayload } from 'graphql-ws';
 import {
   getOperationAST,
   getVariableValues,
   GraphQLError,
-  parse,
-  validate,
-  type DocumentNode,
   type ExecutionArgs,
   type GraphQLSchema,
 } from 'graphql';
 import type { Limits } from '../config/index.js';
-import { checkOperation, checkSource, checkVariables } from '../security/limits.js';
+import type { DocumentAnalyzer } from '../security/documents.js';
+import { checkVariables } from '../security/limits.js';
 
 /** What `prepare` hands on: all but the context, which is built per operation. */
 export type PreparedOperation = Omit<ExecutionArgs, 'contextValue'>;
 
 /**
  * Parses, validates and checks one `subscribe` payload: the execution arguments, or the errors
- * to send for it (with the codes Apollo gives the same failures over HTTP). Without `limits`,
- * only the GraphQL checks run.
+ * to send for it (with the codes Apollo gives the same failures over HTTP). `documents` must
+ * have been made for `schema` and `limits`; without `limits`, only the GraphQL checks run.
  */
 export function prepare(
   schema: GraphQLSchema,
   payload: SubscribePayload,
   limits: Limits | undefined,
+  documents: DocumentAnalyzer,
 ): PreparedOperation | GraphQLError[] {
-  const source = limits ? checkSource(payload.query, limits) : null;
-  if (source) return [source];
-  let document: DocumentNode;
-  try {
-    document = parse(payload.query, limits ? { maxTokens: limits.maxTokens } : {});
-  } catch (error) {
-    if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
-    throw error;
+  const source = documents.source(payload.query);
+  if (!source.ok) {
+    return [source.parse ? withCode(source.error, 'GRAPHQL_PARSE_FAILED') : source.error];
   }
-  const invalid = validate(schema, document);
+  const { document } = source;
+  const invalid = documents.validate(payload.query, document);
   if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
   const operationName = payload.operationName ?? null;
   const operation = getOperationAST(document, operationName);
@@ -67,7 +63,7 @@ export function prepare(
   if (limits) {
     const refused =
       checkVariables(variables, limits) ??
-      checkOperation({ schema, document, operationName, variables }, limits);
+      documents.operation(payload.query, { schema, document, operationName, variables });
     if (refused) return [refused];
   }
   return { schema, document, operationName, variableValues: variables };

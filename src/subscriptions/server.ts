@@ -11,11 +11,14 @@
  * - **Checks at subscribe time** (`operation.ts`): the document's size and depth, validation,
  *   variables and cost (the HTTP limits), then the resolver's own argument checks and first
  *   read; any failure is an `error` (or `next` with `errors`) for that operation only.
- * - **Limits**: `maxSubscriptionsPerConnection` operations at once per socket (one more is refused
- *   with a `TOO_MANY_SUBSCRIPTIONS` error, the others keep running); `maxPayloadBytes` per
+ * - **Limits**: `maxConnections` sockets per process (one more upgrade answers HTTP 503) and
+ *   `maxConnectionsPerIp` per client address (HTTP 429); `maxSubscriptionsPerConnection`
+ *   operations at once per socket and `maxSubscriptions` per process (one more is refused with
+ *   a `TOO_MANY_SUBSCRIPTIONS` error, the others keep running); each `subscribe` takes a token
+ *   of the client's HTTP rate limit (`RATE_LIMITED` error when out); `maxPayloadBytes` per
  *   message (larger closes with 1009); `maxMessagesPerSecond` (faster closes with 1008);
  *   keep-alive pings every `keepAliveMs`, and a socket that misses a pong for as long is
- *   terminated.
+ *   terminated; a socket that ignores the server's close is terminated after `closeTimeoutMs`.
  * - **Cleanup**: each operation gets an `AbortSignal` that aborts when the client completes it
  *   or the socket closes, also while `subscribe` is still resolving (graphql-ws #532), so the
  *   watcher releases everything however a socket goes.
@@ -31,6 +34,8 @@
  * | 1006 | (client side) a socket that missed a keep-alive pong was terminated |
  * | 1008 | more messages than `maxMessagesPerSecond` (bursts of five seconds' worth) |
  * | 1009 | a message was larger than `maxPayloadBytes` |
+ * | (HTTP 503, no socket) | the process already holds `maxConnections` sockets |
+ * | (HTTP 429, no socket) | the client's address already holds `maxConnectionsPerIp` sockets |
  * | 4400 | a message that is not valid for the protocol |
  * | 4401 | `subscribe` before the connection was acknowledged |
  * | 4403 | `connection_init` with missing or refused credentials |
@@ -47,9 +52,12 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Limits, WsConfig } from '../config/index.js';
 import type { GatewayContext } from '../graphql/context.js';
-import { TooManySubscriptionsError } from '../errors/gateway-error.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import { GatewayRateLimitedError, TooManySubscriptionsError } from '../errors/gateway-error.js';
 import type { AccessResult } from '../security/access.js';
-import { INTERNAL_ERROR_REASON, serveWebSocket } from './adapter.js';
+import type { ClientRate } from '../security/client-rate.js';
+import { createDocumentAnalyzer, type DocumentAnalyzer } from '../security/documents.js';
+import { addressOf, INTERNAL_ERROR_REASON, serveWebSocket } from './adapter.js';
 import { prepare } from './operation.js';
 
 export type GrantedAccess = Extract<AccessResult, { ok: true }>;
@@ -62,9 +70,24 @@ export interface SubscriptionServerOptions {
   schema: GraphQLSchema;
   /** The path of upgrade requests, e.g. `/graphql`; others are refused (400). */
   path: string;
+  /**
+   * The HTTP side's origin rule (`CorsPolicy.allowsOrigin`); an upgrade it refuses gets 403.
+   * @default every origin
+   */
+  allowsOrigin?: (request: IncomingMessage) => boolean;
   limits: SubscriptionLimits;
   /** The HTTP side's limits on documents and variables; checked at subscribe time too. */
   queryLimits?: Limits;
+  /**
+   * The analysis of documents, shared with HTTP (made for `schema` and `queryLimits`).
+   * @default createDocumentAnalyzer(schema, queryLimits)
+   */
+  documents?: DocumentAnalyzer;
+  /**
+   * The HTTP side's per-client rate; each `subscribe` takes from it.
+   * @default none: no rate limit on `subscribe`
+   */
+  rate?: ClientRate;
   /** Checks an `Authorization` value, as for HTTP. Never rejects. */
   authenticate(authorization: string | undefined): Promise<AccessResult>;
   /** The context of one operation of a socket whose `connection_init` was granted. */
@@ -72,6 +95,11 @@ export interface SubscriptionServerOptions {
   /** The HTTP side's `formatError`: masks and logs the unexpected. */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   logger: Logger;
+  /**
+   * Counts each `subscribe` in `graphql_requests_total`: `subscription` when it runs, `unknown`
+   * when it is refused (only subscriptions run over WebSocket).
+   */
+  metrics?: Pick<GatewayMetrics, 'countRequest'>;
   /**
    * On `dispose`, how long sockets get to finish the closing handshake before they are
    * terminated.
@@ -115,8 +143,20 @@ type SocketContext = Context<Record<string, unknown>, Connection>;
 
 export function attachSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const { schema, limits, queryLimits } = options;
+  const documents = options.documents ?? createDocumentAnalyzer(schema, queryLimits);
   const log = options.logger.child({ component: 'ws' });
   const connections = new Set<Connection>();
+  /** Operations registered over all sockets (`maxSubscriptions`). */
+  let running = 0;
+
+  /** Aborts operation `id` of a socket, if it still runs. */
+  const endOperation = (connection: Connection, id: string): void => {
+    const operation = connection.operations.get(id);
+    if (!operation) return;
+    connection.operations.delete(id);
+    running--;
+    operation.controller.abort();
+  };
 
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => withoutHttp(options.formatError(error.toJSON(), error)));
@@ -144,17 +184,40 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         return false;
       }
     },
-    onSubscribe: (ctx, id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       const connection = ctx.extra;
       try {
         // `ctx.subscriptions` already holds this operation's reservation.
-        const running = Object.keys(ctx.subscriptions).length;
-        if (running > limits.maxSubscriptionsPerConnection) {
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
+          options.metrics?.countRequest('unknown');
           return [new TooManySubscriptionsError(limits.maxSubscriptionsPerConnection)];
         }
-        const prepared = prepare(schema, payload, queryLimits);
-        if (Array.isArray(prepared)) return prepared;
+        if (running >= limits.maxSubscriptions) {
+          options.metrics?.countRequest('unknown');
+          log.warn({ max: limits.maxSubscriptions }, 'refused a subscription: the server is full');
+          return [new TooManySubscriptionsError(limits.maxSubscriptions, 'server')];
+        }
         if (connection.access === null) throw new Error('subscribe on an unauthenticated socket');
+        if (options.rate) {
+          const decision = await options.rate.take(
+            connection.access,
+            addressOf(connection.request),
+          );
+          if (!decision.allowed) {
+            options.metrics?.countRequest('unknown');
+            return [new GatewayRateLimitedError(decision.retryAfterSeconds)];
+          }
+          // Completed, or the socket closed, while this one waited: nothing to start (graphql-ws
+          // sends no error for an id it no longer holds).
+          if (!(id in ctx.subscriptions)) return [new GraphQLError('Subscription ended.')];
+          // Others may have subscribed while this one waited.
+          if (running >= limits.maxSubscriptions) {
+            return [new TooManySubscriptionsError(limits.maxSubscriptions, 'server')];
+          }
+        }
+        const prepared = prepare(schema, payload, queryLimits, documents);
+        options.metrics?.countRequest(Array.isArray(prepared) ? 'unknown' : 'subscription');
+        if (Array.isArray(prepared)) return prepared;
         const controller = new AbortController();
         const contextValue: GatewayContext & { signal: AbortSignal } = Object.assign(
           options.context(connection.access, connection.request),
@@ -162,6 +225,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         );
         endOperation(connection, id);
         connection.operations.set(id, { controller, payload });
+        running++;
         return { ...prepared, contextValue };
       } catch (error) {
         fail(connection, error, 'onSubscribe');
@@ -184,6 +248,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const transport = serveWebSocket<Connection>({
     httpServer: options.httpServer,
     path: options.path,
+    ...(options.allowsOrigin ? { allowsOrigin: options.allowsOrigin } : {}),
     protocol,
     extra: (socket, request) => {
       const connection: Connection = { socket, request, access: null, operations: new Map() };
@@ -193,12 +258,14 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     onClientComplete: endOperation,
     onClose: (connection) => {
       connections.delete(connection);
-      for (const operation of connection.operations.values()) operation.controller.abort();
-      connection.operations.clear();
+      for (const id of [...connection.operations.keys()]) endOperation(connection, id);
     },
     keepAliveMs: limits.keepAliveMs,
     maxPayloadBytes: limits.maxPayloadBytes,
     maxMessagesPerSecond: limits.maxMessagesPerSecond,
+    maxConnections: limits.maxConnections,
+    maxConnectionsPerIp: limits.maxConnectionsPerIp,
+    closeTimeoutMs: limits.closeTimeoutMs,
     logger: log,
   });
 
@@ -213,20 +280,8 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
           clearTimeout(grace);
         }
       })()),
-    stats: () => {
-      let operations = 0;
-      for (const connection of connections) operations += connection.operations.size;
-      return { connections: transport.size, operations };
-    },
+    stats: () => ({ connections: transport.size, operations: running }),
   };
-}
-
-/** Aborts operation `id` of a socket, if it still runs. */
-function endOperation(connection: Connection, id: string): void {
-  const operation = connection.operations.get(id);
-  if (!operation) return;
-  connection.operations.delete(id);
-  operation.controller.abort();
 }
 
 /** `extensions.http` is a hint for Apollo's HTTP status; a WebSocket client has no use for it. */

@@ -49,6 +49,26 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
+/**
+ * `promise`, or a rejection with `timeout()` when it has not settled within `ms`. The promise
+ * itself runs on.
+ */
+export function within<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(timeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** What a background loop logs: warnings about failed rounds, errors when it crashes. */
 export type LoopLogger = Pick<Logger, 'warn' | 'error'>;
 

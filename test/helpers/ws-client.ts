@@ -133,12 +133,15 @@ export class RawSocket {
       protocol?: string | null;
       autoPong?: boolean;
       headers?: Record<string, string>;
+      /** Where to connect from, e.g. `127.0.0.2` to look like another client. */
+      localAddress?: string;
     } = {},
   ): Promise<RawSocket> {
     const protocol = options.protocol === undefined ? PROTOCOL : options.protocol;
     const socket = new WebSocket(wsUrl(url), protocol === null ? [] : [protocol], {
       autoPong: options.autoPong ?? true,
       ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });
     const raw = new RawSocket(socket);
     return new Promise((resolve, reject) => {

@@ -130,8 +130,7 @@ describe('/metrics', () => {
     await gateway.gql('{ nope }', undefined, KEY);
     await gateway.post('{ "query": ', KEY).then((r) => r.text());
     metrics.upstream.observe('ListAssetGroups', 'ok', 0.012);
-    metrics.watcher.setActiveSubscriptions(2);
-    metrics.watcher.setWatchedAssets(5);
+    metrics.watcher.track(() => ({ activeSubscriptions: 2, watchedAssets: 5 }));
     metrics.watcher.observePollCycle(0.3);
 
     const response = await fetch(`${gateway.origin}/metrics`);

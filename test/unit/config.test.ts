@@ -38,10 +38,13 @@ describe('loadConfig', () => {
         maxStringLength: 2048,
         maxListLength: 1000,
         maxVariablesBytes: 65_536,
+        maxSelections: 500,
       },
-      rateLimit: { perMinute: 600, burst: 100 },
+      rateLimit: { perMinute: 600, burst: 100, perIpPerMinute: 1200, perIpBurst: 200 },
       redisUrl: null,
       shutdownTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      assetUrlsAllowInternal: false,
       pollIntervalMs: 2000,
       redisKeyPrefix: 'avatar-gateway:',
       ws: {
@@ -50,6 +53,10 @@ describe('loadConfig', () => {
         maxPayloadBytes: 65_536,
         connectionInitTimeoutMs: 3000,
         maxMessagesPerSecond: 20,
+        maxConnections: 10_000,
+        maxConnectionsPerIp: 250,
+        maxSubscriptions: 20_000,
+        closeTimeoutMs: 1000,
       },
     });
   });

@@ -75,8 +75,7 @@ describe('metrics', () => {
     metrics.countError('SOMETHING_NEW');
     metrics.upstream.observe('GetAsset', 'ok', 0.042);
     metrics.upstream.observe('GetAsset', 'UPSTREAM_TIMEOUT', 10);
-    metrics.watcher.setActiveSubscriptions(3);
-    metrics.watcher.setWatchedAssets(7);
+    metrics.watcher.track(() => ({ activeSubscriptions: 3, watchedAssets: 7 }));
     metrics.watcher.observePollCycle(0.2);
     const text = await metrics.registry.metrics();
     for (const line of [

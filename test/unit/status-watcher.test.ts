@@ -3,6 +3,7 @@ import {
   createMemoryBroker,
   createStatusWatcher,
   InvalidWatchTargetError,
+  StatusBrokerUnavailableError,
   StatusWatcherStoppedError,
   type StatusBroker,
   type StatusWatcher,
@@ -251,6 +252,56 @@ describe('status watcher: groups', () => {
     });
     await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion');
     expect(group.done).toBe(false);
+  });
+});
+
+describe('status watcher: deletions of final assets', () => {
+  async function finalGroup() {
+    const harness = setup();
+    const { sim, activate, watcher } = harness;
+    const { assetIds, groupIds } = await seedAssets(sim, KEY_A, 1, 3);
+    activate();
+    const group = new EventLog(await watcher.watch({ credential: KEY_A, groupId: groupIds[0] }));
+    await group.until(
+      () => assetIds.every((id) => group.statuses(id).length === 1),
+      'the first events',
+    );
+    expect(group.statuses(assetIds[0]!)).toEqual([[null, 'ACTIVE']]);
+    return { ...harness, assetIds, groupId: groupIds[0]!, group };
+  }
+
+  const deletedEvent = (assetId: string, groupId: string) => ({
+    kind: 'deleted',
+    assetId,
+    groupId,
+    previousStatus: 'ACTIVE',
+  });
+
+  it('tells group subscribers at once about a final asset deleted through the gateway', async () => {
+    const { sim, watcher, assetIds, groupId, group } = await finalGroup();
+    await sim.deleteAsset({ credential: KEY_A }, assetIds[1]!);
+    watcher.noteAssetDeleted(KEY_A, assetIds[1]!);
+    await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion', 1000);
+    expect(group.events.filter((event) => event.kind === 'deleted')).toEqual([
+      deletedEvent(assetIds[1]!, groupId),
+    ]);
+    expect(group.done).toBe(false);
+  });
+
+  it('finds a final asset deleted elsewhere on the next group sweep, once', async () => {
+    const { sim, ticks, watcher, assetIds, groupId, group } = await finalGroup();
+    await sim.deleteAsset({ credential: KEY_A }, assetIds[2]!);
+    await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion');
+    await ticks.next(5);
+    expect(group.events.filter((event) => event.kind === 'deleted')).toEqual([
+      deletedEvent(assetIds[2]!, groupId),
+    ]);
+    // The others stand; a new subscriber is not shown the deleted one.
+    const late = new EventLog(await watcher.watch({ credential: KEY_A, groupId }));
+    await late.until((e) => e.length === 2, 'the first events');
+    expect(late.events.map((event) => event.kind === 'status' && event.asset.id).sort()).toEqual(
+      [assetIds[0], assetIds[1]].sort(),
+    );
   });
 });
 
@@ -583,5 +634,119 @@ describe('status watcher: several instances on one broker', () => {
     expect(direct.statuses(id)).toEqual([[null, 'PROCESSING']]);
     expect(two.stats().heldLeases).toBe(0);
     await broker.close();
+  });
+});
+
+describe('status watcher: reads nobody waits for', () => {
+  it('cancels the waiting reads of watches that left, and makes only the reads still wanted', async () => {
+    const { upstream, watcher } = setup({ rateLimits: { GetAsset: 50 } });
+    // 50 watches of 100 made-up ids each (the most one socket may hold), as one client can.
+    const watches = Array.from({ length: 50 }, (_, w) => {
+      const controller = new AbortController();
+      const assetIds = Array.from({ length: 100 }, (_, i) => `made-up-${w}-${i}`);
+      const pending = watcher.watch({ credential: KEY_A, assetIds }, { signal: controller.signal });
+      pending.catch(() => undefined);
+      return { controller, pending };
+    });
+    await waitFor(() => upstream.count('getAsset') >= 5, 'the first reads');
+    // The client leaves: every watch is aborted while most of its reads still wait for budget.
+    const leftAt = Date.now();
+    for (const { controller } of watches) controller.abort();
+    for (const { pending } of watches) await expect(pending).rejects.toBeDefined();
+    await waitFor(() => watcher.stats().pendingWatches === 0, 'the watches to end');
+    expect(Date.now() - leftAt).toBeLessThan(1000);
+    expect(watcher.stats()).toMatchObject({ credentials: 0, watchedAssets: 0 });
+
+    // Nothing reads for them any more (at 50 a second, a read a 20 ms turn would show).
+    const readsThen = upstream.count('getAsset');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(upstream.count('getAsset')).toBe(readsThen);
+    expect(readsThen).toBeLessThan(100);
+  });
+
+  it('stops reading for a watch as soon as one of its assets is not found', async () => {
+    const { sim, upstream, watcher } = setup({ rateLimits: { GetAsset: 50 } });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 1);
+    const ids = [...assetIds, ...Array.from({ length: 99 }, (_, i) => `made-up-${i}`)];
+    await expect(watcher.watch({ credential: KEY_A, assetIds: ids })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const readsThen = upstream.count('getAsset');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(upstream.count('getAsset')).toBe(readsThen);
+    expect(readsThen).toBeLessThan(10);
+    expect(watcher.stats()).toMatchObject({ pendingWatches: 0, credentials: 0 });
+  });
+});
+
+describe('status watcher: a broker outage', () => {
+  /** A memory broker that fails its commands, and holds subscribes, while `down`. */
+  function flakyBroker() {
+    const inner = createMemoryBroker();
+    let down = false;
+    const held: Array<() => void> = [];
+    const check = () => {
+      if (down) throw new Error('broker down');
+    };
+    const broker: StatusBroker = {
+      pubsub: {
+        publish: async (channel, message) => (check(), inner.pubsub.publish(channel, message)),
+        subscribe: (channel, handler) =>
+          down
+            ? new Promise((resolve) =>
+                held.push(() => resolve(inner.pubsub.subscribe(channel, handler))),
+              )
+            : inner.pubsub.subscribe(channel, handler),
+      },
+      leases: {
+        claim: async (owner, keys, ttlMs) => (check(), inner.leases.claim(owner, keys, ttlMs)),
+        release: async (owner, keys) => (check(), inner.leases.release(owner, keys)),
+      },
+      close: () => inner.close(),
+    };
+    const setDown = (value: boolean) => {
+      down = value;
+      if (!value) for (const release of held.splice(0)) release();
+    };
+    return { broker, setDown };
+  }
+
+  it('sends stale events, refuses a new credential within brokerTimeoutMs, and recovers', async () => {
+    const { broker, setDown } = flakyBroker();
+    const { sim, activate, watcher } = setup({ broker, staleAfterMs: 60, brokerTimeoutMs: 300 });
+    const { assetIds } = await seedAssets(sim, KEY_A, 1, 2);
+    const log = new EventLog(await watcher.watch({ credential: KEY_A, assetIds }));
+    await log.until((events) => events.length === 2, 'the first events');
+
+    setDown(true);
+    const [stale] = (
+      await log.until((e) => e.some((event) => event.kind === 'stale'), 'the stale event', 2000)
+    ).filter((event) => event.kind === 'stale');
+    expect(stale).toMatchObject({ reason: 'SERVICE_UNAVAILABLE' });
+    expect(stale?.kind === 'stale' && [...stale.assetIds].sort()).toEqual([...assetIds].sort());
+
+    // A credential with no channel yet cannot get one: a clear refusal, soon.
+    const other = await seedAssets(sim, KEY_B, 1, 1);
+    const startedAt = Date.now();
+    await expect(
+      watcher.watch({ credential: KEY_B, assetIds: other.assetIds }),
+    ).rejects.toBeInstanceOf(StatusBrokerUnavailableError);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+
+    // The assets finish while the broker is away; once it is back, subscribers hear of it.
+    activate();
+    setDown(false);
+    await log.untilDone(3000);
+    const kinds = log.events.map((event) => event.kind);
+    expect(kinds.filter((kind) => kind === 'stale')).toHaveLength(1);
+    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.indexOf('stale'));
+    for (const id of assetIds) {
+      expect(log.statuses(id)).toEqual([
+        [null, 'PROCESSING'],
+        ['PROCESSING', 'ACTIVE'],
+      ]);
+    }
+    const late = new EventLog(await watcher.watch({ credential: KEY_B, assetIds: other.assetIds }));
+    await late.until((events) => events.length === 1, 'a watch after the outage');
   });
 });

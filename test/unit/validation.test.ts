@@ -168,3 +168,75 @@ describe('filters and tokens', () => {
     expect(refusal(() => checkToken('x'.repeat(257), 'token')).message).toMatch(/at most 256/);
   });
 });
+
+describe('issue 15: what is forwarded is what was checked', () => {
+  it('forwards URLs in their normalised form', () => {
+    expect(checkAssetUrl(' HTTPS://CDN.Example.com:443/a b.png ', 'u')).toBe(
+      'https://cdn.example.com/a%20b.png',
+    );
+    expect(checkCallbackUrl('https://App.example.com/done?x=1#top', 'u')).toBe(
+      'https://app.example.com/done?x=1#top',
+    );
+  });
+
+  it.each([
+    'https://cdn.example.com/a.png\r\nX-Injected: 1',
+    'https://cdn.example.com/a\n.png',
+    'https://cdn.example.com/\ta.png',
+    'https://cdn.example.com/a.png\u0000',
+  ])('refuses control characters that URL would drop: %j', (url) => {
+    expect(refusal(() => checkAssetUrl(url, 'u')).message).toMatch(/control characters/);
+    expect(refusal(() => checkCallbackUrl(url, 'u')).message).toMatch(/control characters/);
+  });
+
+  it.each([
+    'http://169.254.169.254/latest/meta-data/',
+    'http://127.0.0.1:6379/',
+    'http://127.1/',
+    'http://0x7f000001/',
+    'http://2130706433/',
+    'http://0.0.0.0/',
+    'http://10.0.0.8/',
+    'http://172.16.5.4/',
+    'http://192.168.1.1/',
+    'http://100.64.0.1/',
+    'http://localhost/',
+    'http://api.localhost./',
+    'http://[::1]/',
+    'http://[::]/',
+    'http://[::ffff:127.0.0.1]/',
+    'http://[::ffff:a9fe:a9fe]/',
+    'http://[fe80::1]/',
+    'http://[fd00::1]/',
+  ])('refuses the internal address %s for assets, unless allowed', (url) => {
+    expect(refusal(() => checkAssetUrl(url, 'assets[0].url')).message).toMatch(
+      /must point to a public host/,
+    );
+    expect(() => checkAssetUrl(url, 'assets[0].url', { allowInternal: true })).not.toThrow();
+  });
+
+  it.each(['https://cdn.example.com/a.png', 'https://8.8.8.8/a.png', 'https://[2001:db8::1]/a'])(
+    'accepts the public host of %s',
+    (url) => {
+      expect(() => checkAssetUrl(url, 'u')).not.toThrow();
+    },
+  );
+
+  it.each([
+    ['NUL', 'a\u0000b', /control characters/],
+    ['a line break', 'a\nb', /control characters/],
+    ['ESC', 'a\u001b[31mb', /control characters/],
+    ['a C1 control', 'a\u0085b', /control characters/],
+    ['a right-to-left override', 'invoice\u202Egnp.exe', /bidirectional/],
+    ['a left-to-right embedding', 'a\u202Ab', /bidirectional/],
+    ['a first-strong isolate', 'a\u2068b', /bidirectional/],
+  ])('refuses %s in names, descriptions and name filters', (_, text, message) => {
+    expect(refusal(() => checkName(text, 'input.name')).message).toMatch(message);
+    expect(refusal(() => checkDescription(text, 'input.description')).message).toMatch(message);
+    expect(refusal(() => checkNameFilter(text, 'filter.nameContains')).message).toMatch(message);
+  });
+
+  it('still accepts names in any script, emoji included', () => {
+    expect(checkName('  Ünïcødé 名前 😀 שלום ', 'n')).toBe('Ünïcødé 名前 😀 שלום');
+  });
+});

@@ -84,8 +84,17 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
   // Its outages are the commands connection's too, which its owner logs: not reported twice.
   if (ownsSubscriber) subscriber.on('error', () => undefined);
   const reconnectListeners = new Set<() => void>();
+  /**
+   * Channels given up while Redis was away. An UNSUBSCRIBE then would wait in the offline
+   * queue (and hold up a QUIT behind it); ioredis re-subscribes them on reconnect, and they are
+   * unsubscribed then.
+   */
+  const dropped = new Set<string>();
   let wasReady = subscriber.status === 'ready';
   subscriber.on('ready', () => {
+    const names = [...dropped].filter((name) => !channels.has(name));
+    dropped.clear();
+    if (names.length > 0) subscriber.unsubscribe(...names).catch(() => undefined);
     if (!wasReady) {
       wasReady = true;
       return;
@@ -139,7 +148,8 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
         const current = channels.get(name);
         if (!current || !current.handlers.delete(wrapped) || current.handlers.size > 0) return;
         channels.delete(name);
-        await subscriber.unsubscribe(name).catch(() => undefined);
+        if (subscriber.status !== 'ready') dropped.add(name);
+        else await subscriber.unsubscribe(name).catch(() => undefined);
       };
     },
     onReconnect(listener) {
@@ -183,9 +193,11 @@ export function createRedisBroker(options: RedisBrokerOptions): StatusBroker {
       channels.clear();
       reconnectListeners.clear();
       if (ownsSubscriber) await subscriber.quit().catch(() => subscriber.disconnect());
-      // Not awaited: while Redis is away it would wait for the reconnect, and the owner's quit
-      // ends the subscriptions anyway.
-      else if (names.length > 0) subscriber.unsubscribe(...names).catch(() => undefined);
+      // Not awaited, and not sent while Redis is away (it would wait for the reconnect and hold
+      // up the owner's QUIT): the owner's quit ends the subscriptions anyway.
+      else if (names.length > 0 && subscriber.status === 'ready') {
+        subscriber.unsubscribe(...names).catch(() => undefined);
+      }
       if (ownsCommands) await commands.quit().catch(() => commands.disconnect());
     },
   };
