@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM.
  */
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/index.js';
+import { ConfigError, loadConfig, namedToken } from './config/index.js';
 import { startGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -21,7 +21,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.upstreamApiKey, ...config.gatewayTokens, passwordOf(config.redisUrl)],
+    secrets: [
+      config.upstreamApiKey,
+      ...[...config.gatewayTokens, ...config.adminTokens].map((entry) => namedToken(entry).token),
+      passwordOf(config.redisUrl),
+      passwordOf(config.databaseUrl),
+    ],
   });
   const metrics = createMetrics({ defaultMetrics: true });
   // Readiness (upstream, Redis) and the Redis rate limit are wired by startGateway.
@@ -52,7 +57,7 @@ main().catch((error: unknown) => {
   process.exit(1);
 });
 
-/** The password in a `redis://` URL, to keep out of logs. */
+/** The password in a `redis://` or `postgres://` URL, to keep out of logs. */
 function passwordOf(url: string | null): string | null {
   if (url === null) return null;
   try {
