@@ -123,7 +123,7 @@ export const AUTH = {
     accepts: `tokens of ${MIN_TOKEN_LENGTH}+ characters`,
     secret: true,
     unique: true,
-    doc: 'comma-separated client tokens accepted as `Authorization: Bearer <token>` when `UPSTREAM_API_KEY` is set, each `name:token` (the name is the caller\'s tenant, see [Tenants](#tenants-and-the-ledger)) or a bare token (its tenant is `token:` and 16 hex of its hash). Never logged',
+    doc: "comma-separated client tokens accepted as `Authorization: Bearer <token>` when `UPSTREAM_API_KEY` is set, each `name:token` (the name is the caller's tenant, see [Tenants](#tenants-and-the-ledger)) or a bare token (its tenant is `token:` and 16 hex of its hash). Never logged",
     // Positions only: a token's value never goes into the message.
     parse(entry, index, env) {
       const name = 'GATEWAY_TOKENS';
@@ -154,7 +154,7 @@ export const AUTH = {
     accepts: '`name:token` or tokens',
     secret: true,
     unique: true,
-    doc: 'with `UPSTREAM_API_KEY`: operators\' tokens, accepted like gateway tokens, whose holders see and change every tenant\'s resources (and those nobody owns). Never logged',
+    doc: "with `UPSTREAM_API_KEY`: operators' tokens, accepted like gateway tokens, whose holders see and change every tenant's resources (and those nobody owns). Never logged",
     parse(entry, index) {
       const { token } = namedToken(entry);
       if (token.length < MIN_TOKEN_LENGTH) {

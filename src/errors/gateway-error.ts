@@ -77,7 +77,7 @@ export class LedgerUnavailableGatewayError extends GatewayError {
   constructor(cause?: Error) {
     super(
       'LEDGER_UNAVAILABLE',
-      "The gateway's ledger is unavailable right now; nothing was changed. Try again shortly.",
+      "The gateway's ledger is unavailable right now; try again shortly.",
       {},
       cause,
     );

@@ -27,6 +27,11 @@ export interface Tenancy {
    * resource is another tenant's or does not exist.
    */
   assertVisible(kind: ResourceKind, id: string): Promise<void>;
+  /**
+   * Refuses with `LEDGER_UNAVAILABLE` when the ledger cannot answer now: called before an
+   * upstream create, so that an outage refuses the create rather than leaving it unowned.
+   */
+  assertWritable(): Promise<void>;
 }
 
 export function createTenancy(access: AccessResult, ledger: Ledger | null): Tenancy {
@@ -44,6 +49,9 @@ export function createTenancy(access: AccessResult, ledger: Ledger | null): Tena
     visible,
     async assertVisible(kind, id) {
       if (!(await visible(kind, [id])).has(id)) throw new NotFoundError();
+    },
+    async assertWritable() {
+      if (ledger && !(await ledger.ping())) throw new LedgerUnavailableGatewayError();
     },
   };
 }

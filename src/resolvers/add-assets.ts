@@ -84,6 +84,7 @@ async function upload(
   items: readonly NewAsset[],
   note: Note | undefined,
 ): Promise<Finished<Uploaded>> {
+  await ctx.tenancy.assertWritable();
   const known = new Map<number, string>(note?.created.map((c) => [c.index, c.id]) ?? []);
   if (note && note.unknown.length > 0) {
     for (const [index, id] of await findUnconfirmed(ctx, opts, items, note.unknown)) {

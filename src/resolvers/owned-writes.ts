@@ -19,6 +19,7 @@ export async function createOwnedGroup(
   note?: unknown,
 ): Promise<Group> {
   const { ledger, tenant } = ctx.tenancy;
+  await ctx.tenancy.assertWritable();
   const found = note === undefined ? null : await findUnownedGroup(ctx, opts, input.name);
   const id = found?.id ?? (await ctx.upstream.createGroup(opts, input)).id;
   if (ledger) {
