@@ -20,8 +20,13 @@ export interface Tenancy {
   readonly ledger: Ledger | null;
   /** Whether reads and changes are limited to what the tenant owns. */
   readonly isolated: boolean;
-  /** Those of `ids` the caller may see: all when not isolated, else one ledger query. */
+  /**
+   * Those of `ids` the caller may see: all when not isolated, else one ledger query (none when
+   * this request already learnt them from the ledger, see `remember`).
+   */
   visible(kind: ResourceKind, ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /** Notes ids this request read from the tenant's own ledger entries, so they are not checked again. */
+  remember(kind: ResourceKind, ids: readonly string[]): void;
   /**
    * Refuses with `NOT_FOUND` unless the caller may act on `id`; the same error whether the
    * resource is another tenant's or does not exist.
@@ -38,15 +43,25 @@ export function createTenancy(access: AccessResult, ledger: Ledger | null): Tena
   const tenant = access.ok ? access.tenant : '';
   const isolated =
     ledger !== null && access.ok && !access.admin && access.principal.kind !== 'upstream-key';
+  // Per request: ids known to be the tenant's. Never holds a refusal, so a resource the tenant
+  // loses meanwhile is seen as its own for the rest of the request at most.
+  const known: Record<ResourceKind, Set<string>> = { group: new Set(), asset: new Set() };
   const visible = async (kind: ResourceKind, ids: readonly string[]) => {
     if (!isolated || ledger === null) return new Set(ids);
-    return new Set(await ledgerCall(() => ledger.filterOwned(tenant, kind, ids)));
+    const unknown = ids.filter((id) => !known[kind].has(id));
+    if (unknown.length === 0) return new Set(ids);
+    const owned = await ledgerCall(() => ledger.filterOwned(tenant, kind, unknown));
+    for (const id of owned) known[kind].add(id);
+    return new Set(ids.filter((id) => known[kind].has(id)));
   };
   return {
     tenant,
     ledger,
     isolated,
     visible,
+    remember(kind, ids) {
+      for (const id of ids) known[kind].add(id);
+    },
     async assertVisible(kind, id) {
       if (!(await visible(kind, [id])).has(id)) throw new NotFoundError();
     },

@@ -29,6 +29,7 @@ export async function ownedGroups(
   const owned = await ledgerCall(() =>
     ledger.pageOwned(ctx.tenancy.tenant, 'group', filter, query.page, query.pageSize),
   );
+  ctx.tenancy.remember('group', owned.ids);
   const items = await loadAll(ctx.loaders.group, owned.ids);
   return { items, total: owned.total, page: query.page, pageSize: query.pageSize };
 }
@@ -49,6 +50,7 @@ export async function ownedAssets(
   const statuses = query.statuses;
   if (!statuses || statuses.length === 0) {
     const owned = await ledgerCall(() => ledger.pageOwned(tenant, 'asset', filter, page, pageSize));
+    ctx.tenancy.remember('asset', owned.ids);
     const items = await loadAll(ctx.loaders.asset, owned.ids);
     return { items, total: owned.total, page, pageSize };
   }
@@ -56,6 +58,7 @@ export async function ownedAssets(
   const candidates = await ledgerCall(() =>
     ledger.pageOwned(tenant, 'asset', filter, 1, STATUS_SCAN_MAX),
   );
+  ctx.tenancy.remember('asset', candidates.ids);
   const wanted = new Set<string>(statuses);
   const matching = (await loadAll(ctx.loaders.asset, candidates.ids)).filter((a) =>
     wanted.has(a.status),
