@@ -85,19 +85,6 @@ async function main() {
   );
   const tenantUrl = new URL(tenantGateway.url);
   const tenantPool = new Pool(tenantUrl.origin, { connections: 64 });
-  const viaLedger = () =>
-    tenantPool
-      .request({
-        method: 'POST',
-        path: tenantUrl.pathname,
-        body: query,
-        headers: { 'content-type': 'application/json', authorization: 'Bearer bench-tenant-token' },
-      })
-      .then(async (r) => {
-        const body = (await r.body.json()) as { errors?: unknown; data?: any };
-        return r.statusCode === 200 && !body.errors && body.data.groups.items.length === 10;
-      });
-
   const upstreamPool = new Pool(stub.url, { connections: 64 });
   const gatewayUrl = new URL(gateway.url);
   const gatewayPool = new Pool(gatewayUrl.origin, { connections: 64 });
@@ -122,18 +109,21 @@ async function main() {
         await r.body.json();
         return r.statusCode === 200;
       });
-  const viaGateway = () =>
-    gatewayPool
+  /** One `groups` query through a gateway; ok when it answers 10 groups without errors. */
+  const groupsThrough = (pool: Pool, path: string, token: string) => () =>
+    pool
       .request({
         method: 'POST',
-        path: gatewayUrl.pathname,
+        path,
         body: query,
-        headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       })
       .then(async (r) => {
-        const body = (await r.body.json()) as { errors?: unknown };
-        return r.statusCode === 200 && !body.errors;
+        const body = (await r.body.json()) as { errors?: unknown; data?: any };
+        return r.statusCode === 200 && !body.errors && body.data.groups.items.length === 10;
       });
+  const viaGateway = groupsThrough(gatewayPool, gatewayUrl.pathname, 'bench');
+  const viaLedger = groupsThrough(tenantPool, tenantUrl.pathname, 'bench-tenant-token');
 
   // Warm up both paths (JIT, keep-alive connections), then measure.
   await load(direct, 200, 1);
