@@ -103,18 +103,17 @@ async function upload(
   });
 
   const created = outcomes.filter((o) => o.ok);
-  // Owned before the client hears of them.
-  const { ledger, tenant } = ctx.tenancy;
-  const groupId = items[0]?.groupId;
-  if (ledger && groupId !== undefined && created.length > 0) {
-    const owned = created.map(({ id, input }) => ({
-      id,
-      url: input.url,
-      type: input.type,
-      ...(input.name === undefined ? {} : { name: input.name }),
-    }));
-    await ledgerCall(() => ledger.recordAssets(tenant, groupId, owned));
-  }
+  const owned = {
+    assets: {
+      groupId: items[0]?.groupId ?? '',
+      assets: created.map(({ id, input }) => ({
+        id,
+        url: input.url,
+        type: input.type,
+        ...(input.name === undefined ? {} : { name: input.name }),
+      })),
+    },
+  };
   const assets = await Promise.all(
     created.map(async ({ id, input }) => {
       const read = await ctx.loaders.asset.load(id).catch((error: unknown) => {
@@ -132,10 +131,11 @@ async function upload(
   const unknown = failed
     .filter((o) => isUpstreamError(o.error) && o.error.outcomeUnknown)
     .map((o) => o.index);
-  if (unknown.length === 0) return { done: answer };
+  if (unknown.length === 0) return { done: answer, owned };
   return {
     unknown: answer,
     note: { created: created.map(({ index, id }) => ({ index, id })), unknown } satisfies Note,
+    owned,
   };
 }
 

@@ -100,7 +100,7 @@ export class GroupResolver {
       key: input.idempotencyKey,
       input: newGroup,
       revive: reviveDates,
-      run: async (note) => ({ done: await createOwnedGroup(ctx, opts, newGroup, note) }),
+      run: (note) => createOwnedGroup(ctx, opts, newGroup, note),
     });
     return toAssetGroup(group);
   }

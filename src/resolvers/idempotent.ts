@@ -11,7 +11,13 @@ import { BadUserInputError } from '../errors/gateway-error.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { ledgerCall } from '../graphql/tenancy.js';
 import { isUpstreamError } from '../upstream/errors.js';
-import { beginIdempotentWaiting, hashInput, type IdempotencyClaim } from '../ledger/index.js';
+import {
+  beginIdempotentWaiting,
+  hashInput,
+  type IdempotencyClaim,
+  type Ledger,
+  type OwnedFacts,
+} from '../ledger/index.js';
 
 export interface IdempotentRun<T> {
   /** The operation's scope, e.g. `createGroup` or `addAssets:<groupId>`. */
@@ -28,9 +34,11 @@ export interface IdempotentRun<T> {
 
 /**
  * How an attempt ended: `done` is stored for replays; `unknown` (some effect unconfirmed) is
- * answered now and stored as a note for the next retry's `run(note)` to reconcile from.
+ * answered now and stored as a note for the next retry's `run(note)` to reconcile from. `owned`
+ * is what it created: recorded as the tenant's before the answer leaves, in the same transaction
+ * as the idempotency outcome when there is a key.
  */
-export type Finished<T> = { done: T } | { unknown: T; note: unknown };
+export type Finished<T> = ({ done: T } | { unknown: T; note: unknown }) & { owned?: OwnedFacts };
 
 /** How long a retry waits for a concurrent first attempt before giving up. */
 const WAIT_MS = 60_000;
@@ -39,7 +47,12 @@ export async function idempotently<T>(ctx: GatewayContext, op: IdempotentRun<T>)
   const { ledger, tenant } = ctx.tenancy;
   const outcome = (finished: Finished<T>) =>
     'done' in finished ? finished.done : finished.unknown;
-  if (op.key == null || ledger === null) return outcome(await op.run());
+  if (op.key == null || ledger === null) {
+    const finished = await op.run();
+    const { owned } = finished;
+    if (ledger && owned) await ledgerCall(() => recordFacts(ledger, tenant, owned));
+    return outcome(finished);
+  }
   const key = { tenant, scope: op.scope, key: checkKey(op.key) };
   const begun = await ledgerCall(() =>
     beginIdempotentWaiting(ledger, key, hashInput(op.input), { timeoutMs: WAIT_MS }),
@@ -65,7 +78,7 @@ export async function idempotently<T>(ctx: GatewayContext, op: IdempotentRun<T>)
 }
 
 async function settle<T>(
-  ledger: NonNullable<GatewayContext['tenancy']['ledger']>,
+  ledger: Ledger,
   claim: IdempotencyClaim,
   input: unknown,
   running: Promise<Finished<T>>,
@@ -86,10 +99,16 @@ async function settle<T>(
   }
   await ledgerCall(() =>
     'done' in finished
-      ? ledger.completeIdempotent(claim, finished.done)
-      : ledger.markOutcomeUnknown(claim, finished.note),
+      ? ledger.completeIdempotent(claim, finished.done, finished.owned)
+      : ledger.markOutcomeUnknown(claim, finished.note, finished.owned),
   );
   return outcome(finished);
+}
+
+/** Without an idempotency record: just the ownership. */
+async function recordFacts(ledger: Ledger, tenant: string, owned: OwnedFacts): Promise<void> {
+  for (const group of owned.groups ?? []) await ledger.recordGroup(tenant, group);
+  if (owned.assets) await ledger.recordAssets(tenant, owned.assets.groupId, owned.assets.assets);
 }
 
 function checkKey(key: string): string {

@@ -1,46 +1,43 @@
 /**
  * Creations and deletions that the ledger must hear about: a group created is recorded as the
- * caller's tenant's before the client sees its id (so a crash can never leave a group the
- * client saw without an owner), and a deleted resource is forgotten.
+ * caller's tenant's (by `idempotently`) before the client sees its id, so a crash can never
+ * leave a group the client saw without an owner; a deleted resource is forgotten.
  */
 import type { GatewayContext } from '../graphql/context.js';
 import { ledgerCall } from '../graphql/tenancy.js';
 import type { CallOptions, Group, NewGroup } from '../upstream/port.js';
+import type { Finished } from './idempotent.js';
 
 /**
- * Creates a group and records it as the tenant's. With `note` (an earlier attempt of the same
- * idempotency key ended without confirmation), first looks upstream for the group that attempt
- * may have created: a virtual group of the same name that nobody owns yet.
+ * Creates a group, to be recorded as the tenant's (`owned`). With `note` (an earlier attempt of
+ * the same idempotency key ended without confirmation), first looks upstream for the group that
+ * attempt may have created: a virtual group of the same name that nobody owns yet.
  */
 export async function createOwnedGroup(
   ctx: GatewayContext,
   opts: CallOptions,
   input: NewGroup,
   note?: unknown,
-): Promise<Group> {
-  const { ledger, tenant } = ctx.tenancy;
+): Promise<Finished<Group>> {
   await ctx.tenancy.assertWritable();
   const found = note === undefined ? null : await findUnownedGroup(ctx, opts, input.name);
   const id = found?.id ?? (await ctx.upstream.createGroup(opts, input)).id;
-  if (ledger) {
-    await ledgerCall(() => ledger.recordGroup(tenant, { id, kind: 'VIRTUAL', name: input.name }));
-  }
-  if (found) return found;
+  const owned = { groups: [{ id, kind: 'VIRTUAL' as const, name: input.name }] };
+  if (found) return { done: found, owned };
   // The group exists now: if reading it back fails, report it as created from the input.
   const group = await ctx.loaders.group.load(id).catch((error: unknown) => {
     ctx.logger.warn({ err: error, groupId: id }, 'could not read back a created group');
     return null;
   });
-  return (
-    group ?? {
-      id,
-      name: input.name,
-      description: input.description ?? null,
-      kind: 'VIRTUAL',
-      createdAt: null,
-      updatedAt: null,
-    }
-  );
+  const created: Group = group ?? {
+    id,
+    name: input.name,
+    description: input.description ?? null,
+    kind: 'VIRTUAL',
+    createdAt: null,
+    updatedAt: null,
+  };
+  return { done: created, owned };
 }
 
 /** The newest virtual group named exactly `name` that the ledger gives to nobody. */
