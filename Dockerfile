@@ -12,7 +12,10 @@ COPY scripts/build-console.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-slim
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
+# Production: the gateway refuses to start without UPSTREAM_URL (set `UPSTREAM_URL=simulator` to
+# serve the in-memory simulator on purpose). The same image runs the standalone simulator with
+# `node dist/simulator/main.js` (port 4020; docker-compose.yml does).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000 SIMULATOR_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -58,6 +58,7 @@ async function startGateway(port: number): Promise<ChildProcess> {
       PORT: String(port),
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
+      UPSTREAM_URL: 'simulator',
       LOG_LEVEL: 'error',
       SIMULATOR_ACTIVATION_MS: '600000',
     },

@@ -59,6 +59,7 @@ async function main() {
     PORT: '0',
     LOG_LEVEL: 'silent',
     NODE_ENV: 'production',
+    UPSTREAM_URL: stub.url,
     RATE_LIMIT_PER_MINUTE: '0',
   });
   const gateway = await createGateway(config, {

@@ -228,6 +228,8 @@ async function startRig(batch: boolean): Promise<Rig> {
     PORT: '0',
     LOG_LEVEL: 'silent',
     NODE_ENV: 'production',
+    // The upstream is the in-memory state above; production needs it named.
+    UPSTREAM_URL: 'simulator',
     RATE_LIMIT_PER_MINUTE: '0',
     POLL_INTERVAL_MS: String(INTERVAL_MS),
   });

@@ -10,7 +10,7 @@ if (spawnSync(process.execPath, tsc, { stdio: 'inherit' }).status !== 0) process
 
 const children = [
   spawn(process.execPath, [...tsc, '--watch', '--preserveWatchOutput'], { stdio: 'inherit' }),
-  spawn(process.execPath, ['--watch', '--env-file-if-exists=.env', 'dist/index.js'], {
+  spawn(process.execPath, ['--watch', 'dist/index.js'], {
     stdio: 'inherit',
   }),
 ];

@@ -2,12 +2,13 @@
  * The whole gateway as `index.ts` runs it, minus signal handling: picks the upstream (the real
  * one at `UPSTREAM_URL`, or the built-in simulator), starts the server, and returns `stop`.
  *
- * The embedded default mounts the simulator's REST contract under `/simulator` on the gateway's
+ * The built-in simulator (`UPSTREAM_URL=simulator`, and the default outside production, see
+ * `config/fields.ts`) mounts the simulator's REST contract under `/simulator` on the gateway's
  * own port and reaches it through the real upstream client over loopback, so running with no
  * credentials exercises the same client, error mapping and runtime contract checks as
- * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`).
+ * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`). With a real
+ * upstream nothing is mounted there.
  */
-import { createServer as createNetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
@@ -21,6 +22,7 @@ import { createLive, type RunningLive } from './subscriptions/live.js';
 import { SimulatorState } from './simulator/state.js';
 import { createUpstream, type UpstreamClient } from './upstream/index.js';
 import { assertSharedLedger, openLedger, type Ledger } from './ledger/index.js';
+import { browserHost, freePort, loopbackHost } from './util/hosts.js';
 
 export const SIMULATOR_PATH = '/simulator';
 
@@ -28,7 +30,7 @@ export const SIMULATOR_PATH = '/simulator';
 export const LEDGER_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningGateway extends RunningServer {
-  /** `simulator` when no `UPSTREAM_URL` is configured. */
+  /** `simulator` on the built-in simulator (`UPSTREAM_URL=simulator`, or unset outside production). */
   mode: 'simulator' | 'upstream';
   /** Where the simulator's REST contract is served, in simulator mode. */
   simulatorUrl: string | null;
@@ -84,6 +86,10 @@ async function startWithLedger(
   ledger: Ledger,
   { logger, readinessCacheMs, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
+  // Every URL of the built-in simulator must be known before the server starts: pick the port
+  // first, before anything is opened that a failure here would leave open.
+  const port =
+    config.upstreamUrl === null && config.port === 0 ? await freePort(config.host) : config.port;
   // One registry for the server, the upstream client and the watcher.
   const ops = { ...given, metrics: given.metrics ?? createMetrics(), ledger };
   const readiness: ReadinessCheck[] = [{ name: 'ledger', check: () => ledger.ping() }];
@@ -126,8 +132,6 @@ async function startWithLedger(
     return launch(config, { client, redis, logger, ops }, { mode: 'upstream', simulatorUrl: null });
   }
 
-  // Every URL of the simulator must be known before the server starts: pick the port first.
-  const port = config.port === 0 ? await freePort(config.host) : config.port;
   const simulatorUrl = `http://${loopbackHost(config.host)}:${port}${SIMULATOR_PATH}`;
   const state = new SimulatorState({
     activationMs: config.simulatorActivationMs,
@@ -158,8 +162,8 @@ async function startWithLedger(
   );
   logger.info(
     { simulatorUrl, activationMs: config.simulatorActivationMs },
-    'UPSTREAM_URL is not set: running on the built-in simulator (in memory, no credentials needed; ' +
-      'any API key works, each sees its own data)',
+    'running on the built-in simulator (UPSTREAM_URL unset or "simulator"): in memory, no ' +
+      'credentials needed, any API key works and each sees its own data',
   );
   return gateway;
 }
@@ -241,30 +245,4 @@ async function stopInOrder(
     }
   }
   if (failures.length > 0) throw failures[0];
-}
-
-const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
-
-/** The address this process reaches its own server on. */
-function loopbackHost(host: string): string {
-  if (WILDCARD_HOSTS.has(host)) return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/** The address a browser on this machine opens the H5 page on. */
-function browserHost(host: string): string {
-  if (WILDCARD_HOSTS.has(host)) return 'localhost';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, WILDCARD_HOSTS.has(host) ? undefined : host, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,23 +1,25 @@
 /**
  * The only entry that listens: load the config, start the gateway (`app.ts`), stop on
- * SIGINT/SIGTERM.
+ * SIGINT/SIGTERM. A start-up that fails for a reason the operator can fix (a bad variable, a
+ * port in use, an address not of this machine) prints one line naming the variable and exits 1.
  */
 import 'reflect-metadata';
-import { ConfigError, loadConfig, namedToken } from './config/index.js';
-import { startGateway } from './app.js';
+import { loadConfig, namedToken, type Config } from './config/index.js';
+import { startGateway, type RunningGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { exitOnStartupFailure } from './startup-failure.js';
+import { loadDotEnv } from './util/dotenv.js';
+
+const ADDRESS = { port: 'PORT', host: 'HOST' };
 
 async function main(): Promise<void> {
-  let config;
+  let config: Readonly<Config>;
   try {
+    loadDotEnv();
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
+    return exitOnStartupFailure(error, ADDRESS);
   }
   const logger = createLogger({
     level: config.logLevel,
@@ -29,8 +31,13 @@ async function main(): Promise<void> {
     ],
   });
   const metrics = createMetrics({ defaultMetrics: true });
-  // Readiness (upstream, Redis) and the Redis rate limit are wired by startGateway.
-  const server = await startGateway(config, { logger, metrics });
+  let server: RunningGateway;
+  try {
+    // Readiness (upstream, Redis) and the Redis rate limit are wired by startGateway.
+    server = await startGateway(config, { logger, metrics });
+  } catch (error) {
+    return exitOnStartupFailure(error, ADDRESS, config);
+  }
   logger.info({ url: server.url }, `avatar-gateway ready at ${server.url}`);
 
   const shutdown = (signal: NodeJS.Signals) => {
@@ -52,10 +59,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure(error, ADDRESS));
 
 /** The password in a `redis://` or `postgres://` URL, to keep out of logs. */
 function passwordOf(url: string | null): string | null {

@@ -230,23 +230,6 @@ export async function createServer(
               ? { perMinute: config.rateLimit.perIpPerMinute, burst: config.rateLimit.perIpBurst }
               : null,
         });
-  if (deps.live) {
-    subscriptions = attachSubscriptions({
-      httpServer,
-      schema,
-      path: GRAPHQL_PATH,
-      allowsOrigin: (req) => cors.allowsOrigin(req),
-      limits: config.ws,
-      queryLimits: config.limits,
-      documents,
-      ...(rate ? { rate } : {}),
-      authenticate: (authorization) => access.authenticate(authorization),
-      context: (granted) => contextFor({ access: granted }),
-      formatError,
-      logger: deps.logger,
-      metrics,
-    });
-  }
   const refuse = (res: ServerResponse, error: GraphQLError, headers?: Record<string, string>) => {
     metrics.countRequest('unknown');
     metrics.countError(String(error.extensions['code']));
@@ -299,11 +282,31 @@ export async function createServer(
     if (handlers.some((handler) => handler(req, res)) || ops(req, res)) return;
     graphql(req, res);
   });
+  // Listen before the WebSocket server attaches: `ws` re-emits the HTTP server's errors, and a
+  // port in use must reach the caller once, as the listen error, not as a WebSocket failure.
+  // No upgrade can slip in between: the attach runs in the same turn as the listen callback.
   try {
     await listen(httpServer, config.port, config.host);
   } catch (error) {
     await apollo.stop();
     throw error;
+  }
+  if (deps.live) {
+    subscriptions = attachSubscriptions({
+      httpServer,
+      schema,
+      path: GRAPHQL_PATH,
+      allowsOrigin: (req) => cors.allowsOrigin(req),
+      limits: config.ws,
+      queryLimits: config.limits,
+      documents,
+      ...(rate ? { rate } : {}),
+      authenticate: (authorization) => access.authenticate(authorization),
+      context: (granted) => contextFor({ access: granted }),
+      formatError,
+      logger: deps.logger,
+      metrics,
+    });
   }
   return {
     url: urlOf(httpServer),

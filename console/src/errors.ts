@@ -25,6 +25,8 @@ const MESSAGES: Record<string, string> = {
   VERIFICATION_FAILED: 'The person did not pass the liveness check. Start a new verification.',
   VERIFICATION_NOT_FOUND: 'This verification is unknown. Start a new one.',
   INTERNAL_SERVER_ERROR: 'The gateway hit an unexpected error. Try again; the log has the detail.',
+  SERVICE_UNAVAILABLE:
+    'Live updates are paused: the gateway cannot reach its shared store. Try again in a few seconds.',
   PAYLOAD_TOO_LARGE: 'The request is too large. Send fewer items at once.',
   BATCH_TOO_LARGE: 'Too many operations in one request.',
   QUERY_TOO_DEEP: 'The request nests too deeply for this gateway.',

@@ -69,18 +69,46 @@ export const SERVER = {
   }),
 };
 
+/** `UPSTREAM_URL=simulator`: the built-in simulator, asked for by name (required in production). */
+export const SIMULATOR_UPSTREAM = 'simulator';
+
+const UPSTREAM_HTTP_URL = url({
+  env: 'UPSTREAM_URL',
+  schemes: ['http:', 'https:'],
+  expected: `an absolute http(s) URL or "${SIMULATOR_UPSTREAM}"`,
+  check: (parsed) =>
+    parsed.username !== '' || parsed.password !== ''
+      ? 'must not carry credentials; use UPSTREAM_API_KEY'
+      : null,
+  normalise: (raw) => raw.replace(/\/+$/, ''),
+  doc: '',
+});
+
+/**
+ * The upstream's base URL, or `null` for the built-in simulator. The simulator answers any key
+ * and keeps data in memory, so production never falls back to it: there it runs only when asked
+ * for by name.
+ */
+const UPSTREAM_URL: Field<string | null> = {
+  ...UPSTREAM_HTTP_URL,
+  accepts: `${UPSTREAM_HTTP_URL.accepts}, \`${SIMULATOR_UPSTREAM}\``,
+  defaultNote: `\`${SIMULATOR_UPSTREAM}\` unless \`NODE_ENV=production\` (then required)`,
+  doc: `the upstream's base URL; \`${SIMULATOR_UPSTREAM}\` runs the built-in in-memory simulator (any key works, data is lost on restart, its REST API and H5 page are served under \`/simulator\`)`,
+  read(env) {
+    if (env[UPSTREAM_HTTP_URL.env]?.trim() === SIMULATOR_UPSTREAM) return null;
+    const value = UPSTREAM_HTTP_URL.read(env);
+    if (value === null && SERVER.nodeEnv.read(env) === 'production') {
+      throw new ConfigError(
+        UPSTREAM_HTTP_URL.env,
+        `is not set, and NODE_ENV=production does not fall back to the in-memory simulator. Set UPSTREAM_URL to the upstream's base URL (https://…), or to "${SIMULATOR_UPSTREAM}" to serve the simulator on purpose`,
+      );
+    }
+    return value;
+  },
+};
+
 export const UPSTREAM = {
-  upstreamUrl: url({
-    env: 'UPSTREAM_URL',
-    schemes: ['http:', 'https:'],
-    expected: 'an absolute http(s) URL',
-    check: (parsed) =>
-      parsed.username !== '' || parsed.password !== ''
-        ? 'must not carry credentials; use UPSTREAM_API_KEY'
-        : null,
-    normalise: (raw) => raw.replace(/\/+$/, ''),
-    doc: "the upstream's base URL; unset runs the built-in simulator",
-  }),
+  upstreamUrl: UPSTREAM_URL,
   upstreamApiKey: verbatim({
     env: 'UPSTREAM_API_KEY',
     default: null,
@@ -510,14 +538,31 @@ export const SIMULATOR = {
     default: 3000,
     min: 0,
     max: 86_400_000,
-    doc: 'simulator only: how long a new asset stays `PROCESSING`',
+    doc: 'the simulator (built-in or standalone): how long a new asset stays `PROCESSING`',
   }),
   simulatorH5LinkTtlSeconds: integer({
     env: 'SIMULATOR_H5_LINK_TTL_SECONDS',
     default: 120,
     min: 1,
     max: 86_400,
-    doc: 'simulator only: how long the H5 liveness link of a verification session can be opened; the token itself stays valid for `VERIFICATION_TTL_SECONDS`',
+    doc: 'the simulator (built-in or standalone): how long the H5 liveness link of a verification session can be opened; the token itself stays valid for `VERIFICATION_TTL_SECONDS`',
+  }),
+};
+
+/** The standalone simulator's own server (`npm run simulator`, `src/simulator/main.ts`). */
+export const SIMULATOR_SERVER = {
+  port: integer({
+    env: 'SIMULATOR_PORT',
+    default: 4020,
+    min: 0,
+    max: 65_535,
+    doc: '`npm run simulator` only (or `--port`): the port the standalone simulator listens on; `0` picks a free one',
+  }),
+  host: text({
+    env: 'SIMULATOR_HOST',
+    default: '127.0.0.1',
+    accepts: 'an address',
+    doc: '`npm run simulator` only (or `--host`): the interface it listens on; `0.0.0.0` in a container',
   }),
 };
 
@@ -548,6 +593,6 @@ export const TOPICS: readonly Topic[] = [
   { title: 'Ledger (see [Tenants and the ledger](#tenants-and-the-ledger))', fields: LEDGER },
   { title: 'Live status', fields: LIVE_STATUS },
   { title: 'WebSocket', fields: WEBSOCKET },
-  { title: 'Simulator', fields: SIMULATOR },
+  { title: 'Simulator', fields: { ...SIMULATOR, ...SIMULATOR_SERVER } },
   { title: 'Logging', fields: LOGGING },
 ];

@@ -24,12 +24,14 @@ import {
 import { ConfigError, type Env, type Field } from './read.js';
 
 export { ConfigError } from './read.js';
+export { loadSimulatorConfig, type SimulatorConfig } from './simulator.js';
 export {
   LOG_LEVELS,
   MODELS,
   namedToken,
   type NamedToken,
   NODE_ENVS,
+  SIMULATOR_UPSTREAM,
   type LogLevel,
   type Model,
   type NodeEnv,

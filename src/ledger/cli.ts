@@ -11,6 +11,7 @@ import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LedgerConfigError, isLedgerUnavailable } from './errors.js';
+import { loadDotEnv } from '../util/dotenv.js';
 import { ledgerEnv, openLedger } from './index.js';
 import type {
   AssetType,
@@ -193,6 +194,7 @@ function noExtra(args: string[]): void {
 
 // Run only as a program, never when imported (tests import `main`).
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  loadDotEnv();
   main(process.argv.slice(2), {
     env: process.env,
     stdout: process.stdout,

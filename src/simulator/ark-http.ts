@@ -10,13 +10,20 @@
  * (the gateway mounts it under `/simulator`); `startSimulator` runs it on a port of its own.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UpstreamError, type UpstreamErrorCode } from '../upstream/errors.js';
 import { ASSET_TYPES, KINDS, STATUSES } from '../upstream/ark/mapping.js';
 import { ARK_MODELS } from '../upstream/ark/models.js';
 import type { Asset, CallOptions, Group } from '../upstream/port.js';
-import { handleH5, sendPreview } from './h5-page.js';
+import {
+  bearer,
+  matchRoute,
+  mountHandler,
+  sendJson,
+  serveHandler,
+  type RunningSimulator,
+  type SimulatorHandlerOptions,
+} from './http-kit.js';
 import { readText } from './read-body.js';
 import type { SimulatorState } from './state.js';
 
@@ -226,13 +233,7 @@ const ROUTES: Route[] = [
   },
 ];
 
-export interface SimulatorHandlerOptions {
-  /**
-   * Path the handler is mounted under; requests outside it are not handled.
-   * @default ''
-   */
-  basePath?: string;
-}
+export type { RunningSimulator, SimulatorHandlerOptions } from './http-kit.js';
 
 /**
  * A request handler serving the contract over `state`. Returns `false` (and leaves the response
@@ -242,46 +243,20 @@ export function createSimulatorHandler(
   state: SimulatorState,
   options: SimulatorHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
-  return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
-    if (basePath && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
-      return false;
-    }
-    const path = url.pathname.slice(basePath.length) || '/';
-    void handle(state, req, res, path, url.searchParams).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, envelope('Unknown', errorBody(error)));
-      else res.destroy();
-    });
-    return true;
-  };
-}
-
-export interface RunningSimulator {
-  url: string;
-  stop(): Promise<void>;
+  return mountHandler(
+    state,
+    options,
+    (req, res, path, query) => handle(state, req, res, path, query),
+    () => envelope('Unknown', errorBody(undefined)),
+  );
 }
 
 /** Runs the simulator on its own HTTP server. */
 export async function startSimulator(
   state: SimulatorState,
-  { port = 0, host = '127.0.0.1' }: { port?: number; host?: string } = {},
+  options: { port?: number; host?: string } = {},
 ): Promise<RunningSimulator> {
-  const handler = createSimulatorHandler(state);
-  const server = createServer((req, res) => void handler(req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${address.port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return serveHandler(createSimulatorHandler(state), options);
 }
 
 async function handle(
@@ -291,24 +266,15 @@ async function handle(
   path: string,
   query: URLSearchParams,
 ): Promise<void> {
-  if (path === '/h5/verify') return handleH5(state, req, res, query);
-  if (path.startsWith('/files/')) return sendPreview(res, decodeURIComponent(path.slice(7)));
-
   const method = req.method ?? 'GET';
-  let matched: { route: Route; params: Record<string, string> } | undefined;
-  let pathMatched = false;
-  for (const route of ROUTES) {
-    const match = route.pattern.exec(path);
-    if (!match) continue;
-    pathMatched = true;
-    if (route.method === method) {
-      matched = { route, params: { ...match.groups } };
-      break;
-    }
-  }
-  if (!matched) {
-    const [status, code] = pathMatched ? [405, 'MethodNotAllowed'] : [404, 'NotFound.Route'];
-    return sendJson(res, status, envelope('Unknown', { Code: code, Message: `${method} ${path}` }));
+  const matched = matchRoute(ROUTES, method, path);
+  if (typeof matched === 'number') {
+    const code = matched === 405 ? 'MethodNotAllowed' : 'NotFound.Route';
+    return sendJson(
+      res,
+      matched,
+      envelope('Unknown', { Code: code, Message: `${method} ${path}` }),
+    );
   }
 
   const { route, params } = matched;
@@ -361,7 +327,8 @@ function errorBody(error: unknown): { Code: string; Message: string } {
   return { Code: 'InternalError', Message: 'The request failed due to an internal error.' };
 }
 
-function groupToWire(group: Group): Json {
+/** A group as a Volcengine item (also the apimart library's, M8). */
+export function groupToWire(group: Group): Json {
   return {
     Id: group.id,
     Name: group.name ?? '',
@@ -373,7 +340,8 @@ function groupToWire(group: Group): Json {
   };
 }
 
-function assetToWire(asset: Asset): Json {
+/** An asset as a Volcengine item (also the apimart library's, M8). */
+export function assetToWire(asset: Asset): Json {
   return {
     Id: asset.id,
     ...(asset.name !== null ? { Name: asset.name } : {}),
@@ -394,11 +362,6 @@ function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function bearer(header: string | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match ? match[1]! : null;
-}
-
 function paging(body: Json): { page: number; pageSize: number } {
   const page = body.PageNumber ?? 1;
   const pageSize = body.PageSize ?? 10;
@@ -410,20 +373,20 @@ function paging(body: Json): { page: number; pageSize: number } {
   return { page: page as number, pageSize: pageSize as number };
 }
 
-function requireFields(body: Json, fields: string[]): void {
+export function requireFields(body: Json, fields: string[]): void {
   for (const field of fields) {
     if (body[field] === undefined || body[field] === null || body[field] === '')
       throw missing(field);
   }
 }
 
-function str(body: Json, field: string): string {
+export function str(body: Json, field: string): string {
   const value = body[field];
   if (typeof value !== 'string') throw invalid(field, `${field} must be a string.`);
   return value;
 }
 
-function optStr(body: Json, field: string): string | undefined {
+export function optStr(body: Json, field: string): string | undefined {
   return body[field] === undefined ? undefined : str(body, field);
 }
 
@@ -451,7 +414,7 @@ function optEnum<T>(body: Json, field: string, values: Readonly<Record<string, T
   return mapped;
 }
 
-function obj(body: Json, field: string): Json {
+export function obj(body: Json, field: string): Json {
   const value = body[field];
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -472,7 +435,7 @@ function invalid(field: string, message: string): UpstreamError {
   });
 }
 
-async function readJson(req: IncomingMessage): Promise<Json> {
+export async function readJson(req: IncomingMessage): Promise<Json> {
   const text = await readText(req, MAX_BODY_BYTES, () =>
     invalid('Body', 'The request body is too large.'),
   );
@@ -487,14 +450,4 @@ async function readJson(req: IncomingMessage): Promise<Json> {
     throw invalid('Body', 'The request body must be a JSON object.');
   }
   return parsed as Json;
-}
-
-function sendJson(res: ServerResponse, status: number, body: Json): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    ...(status === 429 ? { 'retry-after': '1' } : {}),
-  });
-  res.end(text);
 }

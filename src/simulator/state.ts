@@ -21,6 +21,10 @@
  * - Memory stays bounded: a key with no call for `idleKeyTtlMs` is forgotten with its groups,
  *   assets and tokens, and forgotten tokens are dropped (a sweep on calls, at most once a minute).
  * - Lists are sorted newest first (upstream's default `CreateTime Desc`).
+ * - apimart's face (`apimart-http.ts`) reads the same data through tasks (`tasks.ts`), kept per
+ *   key: a review task creates its assets at once and ends when they do; its `download-fails`
+ *   items do not reject the batch but end `FAILED` with `DownloadFailed`, as apimart fetches
+ *   asynchronously.
  */
 import { UpstreamError } from '../upstream/errors.js';
 import type {
@@ -39,6 +43,7 @@ import type {
   VerificationResult,
   VerificationSession,
 } from '../upstream/port.js';
+import { viewTask, type ReviewItem, type SimulatorTask, type StoredTask } from './tasks.js';
 
 export interface SimulatorOptions {
   /**
@@ -81,6 +86,19 @@ export interface SimulatorOptions {
 }
 
 export type LivenessOutcome = 'pass' | 'fail';
+
+/** A batch of assets for review (apimart's real-avatar step 3, `private-avatar`, `…/assets`). */
+export interface NewReview {
+  /** The group to add to; without it, a VIRTUAL group is created (named by `group`, if given). */
+  groupId?: string;
+  group?: { name: string; description?: string };
+  type: AssetType;
+  /** 1 to `MAX_REVIEW_ITEMS` items, reviewed together. */
+  items: { url: string; name?: string }[];
+}
+
+/** apimart takes at most this many assets per review batch (M3). */
+export const MAX_REVIEW_ITEMS = 20;
 
 /** The failure recorded for `fail-*` URLs. */
 export const SIMULATED_FAILURES = {
@@ -149,6 +167,8 @@ export class SimulatorState implements Upstream {
   /** All tokens, by token: the H5 page has no credential. */
   private readonly tokens = new Map<string, StoredToken>();
   private seq = 0;
+  /** apimart's tasks, per key: they go when the key's data goes. */
+  private readonly tasksOf = new WeakMap<Tenant, Map<string, StoredTask>>();
   private sweptAt: number;
 
   constructor(options: SimulatorOptions = {}) {
@@ -230,16 +250,16 @@ export class SimulatorState implements Upstream {
       throw badRequest('InvalidParameter.URL', 'The URL must be a public http(s) URL.');
     }
     if (input.url.includes('download-fails')) {
-      throw badRequest(
-        'InvalidParameter.DownloadFailed',
-        'Failed to download media from the provided URL.',
-      );
+      throw badRequest('InvalidParameter.DownloadFailed', DOWNLOAD_FAILED.message);
     }
-    const failure = input.url.includes('fail-face')
-      ? SIMULATED_FAILURES['fail-face']
-      : input.url.includes('fail-moderation')
-        ? SIMULATED_FAILURES['fail-moderation']
-        : null;
+    return { id: this.storeAsset(tenant, input, simulatedFailure(input.url)) };
+  }
+
+  private storeAsset(
+    tenant: Tenant,
+    input: NewAsset,
+    failure: { code: string; message: string } | null,
+  ): string {
     const now = this.now();
     const id = this.newId('asset', tenant.assets);
     tenant.assets.set(id, {
@@ -253,7 +273,118 @@ export class SimulatorState implements Upstream {
       failure: failure ? { ...failure } : null,
       seq: this.seq++,
     });
-    return { id };
+    return id;
+  }
+
+  /** apimart step 1: an H5 session, as a task that is `completed` at once. */
+  async startSessionTask(
+    opts: CallOptions,
+    input: { callbackUrl: string },
+  ): Promise<SimulatorTask> {
+    const session = await this.startVerification(opts, input);
+    return this.addTask(opts, { kind: 'session', session });
+  }
+
+  /**
+   * apimart step 2: the token's verification result as a task: `completed` with the group id
+   * when verified (the token is then used), `processing` while the person has not finished (a
+   * later read of the task asks again). Rejects as `completeVerification` does.
+   */
+  async startVerificationTask(opts: CallOptions, token: string): Promise<SimulatorTask> {
+    const result = await this.completeVerification(opts, token);
+    const settled =
+      result.status === 'VERIFIED' ? { at: this.now(), groupId: result.groupId } : null;
+    return this.addTask(opts, { kind: 'verification', token, settled });
+  }
+
+  /**
+   * A review batch: every item becomes an asset of the group at once, and the task ends when
+   * they do (see `tasks.ts`). Refuses the whole batch (`BAD_REQUEST`, naming the item) when an
+   * item is invalid or there are more than `MAX_REVIEW_ITEMS`; `NOT_FOUND` for an unknown group.
+   */
+  async startReviewTask(opts: CallOptions, input: NewReview): Promise<SimulatorTask> {
+    const tenant = this.tenant(opts);
+    if (input.items.length < 1 || input.items.length > MAX_REVIEW_ITEMS) {
+      throw badRequest(
+        'InvalidParameter.assets',
+        `A batch takes 1 to ${MAX_REVIEW_ITEMS} assets, not ${input.items.length}.`,
+      );
+    }
+    input.items.forEach((item, index) => {
+      if (!/^https?:\/\//i.test(item.url)) {
+        throw badRequest('InvalidParameter.URL', `assets[${index}].url must be an http(s) URL.`);
+      }
+      if (item.name !== undefined) checkText(item.name, `assets[${index}].name`, 64, false);
+    });
+    let groupId = input.groupId;
+    if (groupId !== undefined) this.findGroup(tenant, groupId);
+    else {
+      const stamp = new Date(this.now()).toISOString().slice(0, 19);
+      groupId = (
+        await this.createGroup(opts, {
+          name: input.group?.name ?? `avatar-group ${stamp}Z`,
+          description: input.group?.description,
+        })
+      ).id;
+    }
+    const items: ReviewItem[] = input.items.map((item) => {
+      const failure = item.url.includes('download-fails')
+        ? DOWNLOAD_FAILED
+        : simulatedFailure(item.url);
+      const assetId = this.storeAsset(
+        tenant,
+        { groupId: groupId!, url: item.url, type: input.type, name: item.name },
+        failure,
+      );
+      return { assetId, fails: failure !== null };
+    });
+    return this.addTask(opts, { kind: 'review', groupId, items });
+  }
+
+  /** An apimart task of this key as it is now; `NOT_FOUND` for another key's or none. */
+  async getTask(opts: CallOptions, id: string): Promise<SimulatorTask> {
+    const task = this.tasks(this.tenant(opts)).get(id);
+    if (!task) {
+      throw new UpstreamError('NOT_FOUND', `The task ${id} is not found.`, {
+        status: 404,
+        upstreamCode: 'NotFound.task_id',
+      });
+    }
+    if (task.kind === 'verification' && task.settled === null) {
+      try {
+        const result = await this.completeVerification(opts, task.token);
+        if (result.status === 'VERIFIED')
+          task.settled = { at: this.now(), groupId: result.groupId };
+      } catch (error) {
+        if (!(error instanceof UpstreamError)) throw error;
+        task.settled = { at: this.now(), failure: { code: error.code, message: error.message } };
+      }
+    }
+    return viewTask(task, this.now(), this.activationMs);
+  }
+
+  private tasks(tenant: Tenant): Map<string, StoredTask> {
+    let tasks = this.tasksOf.get(tenant);
+    if (!tasks) {
+      tasks = new Map();
+      this.tasksOf.set(tenant, tasks);
+    }
+    return tasks;
+  }
+
+  private addTask(
+    opts: CallOptions,
+    init: DistributiveOmit<StoredTask, 'id' | 'createdAt'>,
+  ): SimulatorTask {
+    const tasks = this.tasks(this.tenant(opts));
+    let id: string;
+    do {
+      // apimart's ids look like `task_01K…`: a ULID-like Crockford base-32 string.
+      id = `task_01K${this.randomChars(23, CROCKFORD)}`;
+    } while (tasks.has(id));
+    const task = { ...init, id, createdAt: this.now() } as StoredTask;
+    tasks.set(id, task);
+    return viewTask(task, this.now(), this.activationMs);
   }
 
   async listAssets(opts: CallOptions, query: AssetQuery): Promise<Page<Asset>> {
@@ -528,6 +659,23 @@ export class SimulatorState implements Upstream {
     }
     return out;
   }
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** What a review records for a `download-fails` URL (⑥ refuses such a URL at once instead). */
+const DOWNLOAD_FAILED = {
+  code: 'DownloadFailed',
+  message: 'Failed to download media from the provided URL.',
+} as const;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The failure a `fail-*` URL is reviewed into, or null. */
+function simulatedFailure(url: string): { code: string; message: string } | null {
+  if (url.includes('fail-face')) return SIMULATED_FAILURES['fail-face'];
+  if (url.includes('fail-moderation')) return SIMULATED_FAILURES['fail-moderation'];
+  return null;
 }
 
 function badRequest(upstreamCode: string, message: string): UpstreamError {

@@ -206,15 +206,7 @@ const schemaFacts: Record<
       request: {},
       response: {
         'data.status': {
-          enum: [
-            'pending',
-            'processing',
-            'completed',
-            'failed',
-            'cancelled',
-            'submitted',
-            'queued',
-          ],
+          enum: ['pending', 'processing', 'completed', 'failed', 'cancelled'],
         },
         'data.result': {
           has: [

@@ -40,7 +40,14 @@ export async function startTestGateway(
   } = {},
 ): Promise<TestGateway> {
   const config = Object.freeze({
-    ...loadConfig({ PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', ...options.env }),
+    // The upstream is the in-memory state below; `simulator` keeps production configs valid.
+    ...loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      NODE_ENV: 'test',
+      UPSTREAM_URL: 'simulator',
+      ...options.env,
+    }),
     ...options.config,
   });
   const lines: string[] = [];

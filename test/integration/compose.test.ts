@@ -1,7 +1,8 @@
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so it is validated by the real
- * docker-compose, and its wiring is checked: the gateway points at the Prism service, which
- * serves this repository's contract.
+ * docker-compose, and its wiring is checked: both gateways point at the standalone simulator
+ * service (built from this image), with Prism serving this repository's contract beside it, and
+ * each service's environment is one its own config loader accepts in production.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig, loadSimulatorConfig } from '../../src/config/index.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,16 +36,34 @@ describe('docker-compose.yml', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('runs two gateway replicas on Redis behind one entry point, in front of Prism', async () => {
+  it('runs two gateway replicas on Redis behind one entry point, on the standalone simulator', async () => {
     const compose = parse(await readFile(path.join(root, 'docker-compose.yml'), 'utf8'));
-    const { prism, redis, lb } = compose.services;
+    const { simulator, prism, redis, lb } = compose.services;
+    const dockerfile = await readFile(path.join(root, 'Dockerfile'), 'utf8');
+    // The runtime stage's `ENV` line: what every container starts with.
+    const imageEnv = Object.fromEntries(
+      [...dockerfile.matchAll(/^ENV (.+)$/gm)]
+        .flatMap((m) => m[1]!.split(/\s+/))
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    expect(imageEnv['NODE_ENV']).toBe('production');
+
+    expect(simulator.build).toBe('.');
+    expect(simulator.command).toEqual(['node', 'dist/simulator/main.js']);
+    const simulated = loadSimulatorConfig({ ...imageEnv, ...simulator.environment });
+    expect(simulated.host).toBe('0.0.0.0');
+    expect(simulator.ports).toContain(`${simulated.port}:${simulated.port}`);
+
     for (const name of ['gateway-1', 'gateway-2']) {
       const gateway = compose.services[name];
       expect(gateway.build).toBe('.');
-      expect(gateway.environment).toMatchObject({
-        UPSTREAM_URL: 'http://prism:4010',
-        REDIS_URL: 'redis://redis:6379',
-        HOST: '0.0.0.0',
+      expect(gateway.depends_on).toContain('simulator');
+      const config = loadConfig({ ...imageEnv, ...gateway.environment });
+      expect(config).toMatchObject({
+        nodeEnv: 'production',
+        upstreamUrl: `http://simulator:${simulated.port}`,
+        redisUrl: 'redis://redis:6379',
+        host: '0.0.0.0',
       });
     }
     expect(prism.image).toBe('stoplight/prism:5.14.2');

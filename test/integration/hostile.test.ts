@@ -682,6 +682,7 @@ describe('attacks that cost others (WebSocket)', () => {
       loadConfig({
         PORT: '0',
         NODE_ENV: 'production',
+        UPSTREAM_URL: 'simulator',
         SIMULATOR_ACTIVATION_MS: '60000',
         WS_MAX_CONNECTIONS: '4',
         WS_MAX_CONNECTIONS_PER_IP: '2',

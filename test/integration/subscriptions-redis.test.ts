@@ -27,7 +27,9 @@ afterAll(() => LEDGER.drop());
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `avatar-gateway-test:${randomUUID()}:`;
 const KEY = 'redis-scale-out-key';
-const INTERVAL = 50;
+// Leases last three intervals: 100 ms keeps a loaded machine's event-loop stalls from letting one
+// lapse mid-test (a second poller would then be right), and the tests still take a second or two.
+const INTERVAL = 100;
 const ACTIVATION_MS = 1500;
 
 const ASSET_EVENTS = `subscription ($ids: [ID!]) {
@@ -209,13 +211,13 @@ describe('two instances on one Redis', () => {
       () => held(survivor),
       (n) => n === 1,
       'the survivor to take the lease',
-      1000,
+      3000,
     );
     await until(
       () => readsOf(id, groupId, crashedAt).length,
       (n) => n > 0,
       'the survivor to poll the asset',
-      1000,
+      3000,
     );
     await survivorLive.untilDone();
     expect(readsOf(id, groupId, crashedAt).every((read) => read.model === survivorModel)).toBe(

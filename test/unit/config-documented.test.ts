@@ -7,14 +7,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { renderEnvExample, renderReadmeTable, withReadmeTable } from '../../src/config/docs.js';
 import { TOPICS } from '../../src/config/fields.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, loadSimulatorConfig } from '../../src/config/index.js';
 
 const ENV_EXAMPLE = new URL('../../.env.example', import.meta.url);
 const README = new URL('../../README.md', import.meta.url);
 const UPDATE = process.env.UPDATE_CONFIG_DOCS === '1';
 const HOW = 'run `npm run config:docs` and commit the result';
 
-/** Every variable name `loadConfig` looks up in an empty environment. */
+/**
+ * Every variable name the gateway's `loadConfig` or the standalone simulator's
+ * `loadSimulatorConfig` looks up in an empty environment.
+ */
 function variablesRead(): Set<string> {
   const read = new Set<string>();
   const env = new Proxy({} as Record<string, string | undefined>, {
@@ -24,6 +27,7 @@ function variablesRead(): Set<string> {
     },
   });
   loadConfig(env);
+  loadSimulatorConfig(env);
   return read;
 }
 
@@ -39,7 +43,7 @@ it('documents every environment variable the config reads', async () => {
 });
 
 describe('the docs rendered from fields.ts', () => {
-  it('declare exactly the variables loadConfig reads, each once', () => {
+  it('declare exactly the variables the loaders read, each once', () => {
     const declared = TOPICS.flatMap((topic) => Object.values(topic.fields).map((f) => f.env));
     expect(new Set(declared).size).toBe(declared.length);
     expect(new Set(declared)).toEqual(variablesRead());

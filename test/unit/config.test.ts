@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { ConfigError, loadConfig, loadSimulatorConfig } from '../../src/config/index.js';
 
 describe('loadConfig', () => {
   it('uses the documented defaults for an empty environment', () => {
@@ -303,21 +303,21 @@ describe('loadConfig: access', () => {
   });
 
   it('turns introspection and the landing page off in production unless configured', () => {
-    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({
+    const production = { NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.com' };
+    expect(loadConfig(production)).toMatchObject({
       graphqlIntrospection: false,
       graphqlLandingPage: false,
     });
-    expect(
-      loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }).graphqlIntrospection,
-    ).toBe(true);
+    expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).graphqlIntrospection).toBe(
+      true,
+    );
     expect(loadConfig({ GRAPHQL_LANDING_PAGE: 'false' }).graphqlLandingPage).toBe(false);
   });
 
   it('serves the web console outside production, and in it only with CONSOLE_ENABLED', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).consoleEnabled).toBe(false);
-    expect(loadConfig({ NODE_ENV: 'production', CONSOLE_ENABLED: 'true' }).consoleEnabled).toBe(
-      true,
-    );
+    const production = { NODE_ENV: 'production', UPSTREAM_URL: 'https://api.example.com' };
+    expect(loadConfig(production).consoleEnabled).toBe(false);
+    expect(loadConfig({ ...production, CONSOLE_ENABLED: 'true' }).consoleEnabled).toBe(true);
     expect(loadConfig({ CONSOLE_ENABLED: 'false' }).consoleEnabled).toBe(false);
   });
 
@@ -325,5 +325,63 @@ describe('loadConfig: access', () => {
     const error = failure({ REDIS_URL: 'http://:hunter2@redis:6379' });
     expect(error.variable).toBe('REDIS_URL');
     expect(error.message).not.toContain('hunter2');
+  });
+
+  it('runs the simulator outside production by default, and by name only in production', () => {
+    expect(loadConfig({}).upstreamUrl).toBeNull();
+    expect(loadConfig({ UPSTREAM_URL: ' simulator ' }).upstreamUrl).toBeNull();
+    expect(
+      loadConfig({ NODE_ENV: 'production', UPSTREAM_URL: 'simulator' }).upstreamUrl,
+    ).toBeNull();
+
+    for (const unset of [{}, { UPSTREAM_URL: '' }, { UPSTREAM_URL: '  ' }] as Array<
+      Record<string, string>
+    >) {
+      const error = failure({ NODE_ENV: 'production', ...unset });
+      expect(error.variable).toBe('UPSTREAM_URL');
+      expect(error.message).toMatch(/NODE_ENV=production/);
+      expect(error.message).toContain('"simulator"');
+    }
+    expect(failure({ UPSTREAM_URL: 'Simulator' }).variable).toBe('UPSTREAM_URL');
+  });
+});
+
+describe('loadSimulatorConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    expect(loadSimulatorConfig({})).toEqual({
+      port: 4020,
+      host: '127.0.0.1',
+      activationMs: 3000,
+      tokenTtlMs: 120_000,
+      h5LinkTtlMs: 120_000,
+    });
+  });
+
+  it('reads its address and the simulator settings it shares with the gateway', () => {
+    const config = loadSimulatorConfig({
+      SIMULATOR_PORT: '0',
+      SIMULATOR_HOST: '0.0.0.0',
+      SIMULATOR_ACTIVATION_MS: '250',
+      VERIFICATION_TTL_SECONDS: '30',
+      SIMULATOR_H5_LINK_TTL_SECONDS: '20',
+    });
+    expect(config).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      activationMs: 250,
+      tokenTtlMs: 30_000,
+      h5LinkTtlMs: 20_000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it.each([
+    ['SIMULATOR_PORT', '65536'],
+    ['SIMULATOR_PORT', 'http'],
+    ['SIMULATOR_ACTIVATION_MS', 'soon'],
+  ])('names %s when it is %j', (variable, value) => {
+    expect(() => loadSimulatorConfig({ [variable]: value })).toThrow(
+      expect.objectContaining({ name: 'ConfigError', variable }),
+    );
   });
 });

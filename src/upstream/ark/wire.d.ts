@@ -270,7 +270,10 @@ export interface paths {
          *     1. `callback_url` creates an H5 session; the answer is a task whose result (from
          *        `GET /v1/tasks/{id}`) holds `byted_token` and `h5_link`.
          *     2. `byted_token` queries the verification result and yields the real-person group id.
-         *        **Inferred**: the documents show no response for this step.
+         *        **Inferred**: the documents show no response for this step (M1), one integrator says
+         *        it "returns group_id" (M11). Accepted shapes: `data.result.group_id`, `data.group_id`,
+         *        or a task without either whose `GET /v1/tasks/{id}` result holds `group_id` (named
+         *        examples below).
          *     3. `group_id` with `assets[]` submits assets for review; the answer is a review task.
          */
         post: operations["apimartRealAvatar"];
@@ -322,6 +325,143 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/seedance2/private-avatar/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * apimart asset library, list groups
+         * @description **Inferred** (M7, M8, M9): one of apimart's newer management endpoints, not on the stored
+         *     apimart pages. Recorded live (M8): `?name=` filters, the answer is the Volcengine envelope
+         *     (`ResponseMetadata` + `Result.Items[]` with PascalCase `Id`, `Name`, ...), not
+         *     `{code, data}`, and the list is the whole account's library, about 20 items by default.
+         *     The item fields beyond `Id` and `Name`, `Total`, and the paging parameters are not
+         *     recorded: the paging names here follow Ark's `PageNumber`/`PageSize` in apimart's
+         *     snake_case (a guess). Free of charge (M7).
+         */
+        get: operations["apimartListGroups"];
+        put?: never;
+        /**
+         * apimart asset library, create a virtual group
+         * @description **Inferred** (M7, M9): the route is reported by integrators; its body and answer are not
+         *     recorded. The body takes the fields of `private-avatar`'s `group` in snake_case; the
+         *     answer is the Volcengine envelope with the new group's `Id`, as the list answers.
+         */
+        post: operations["apimartCreateGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/seedance2/private-avatar/groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
+                 * @example group-20260601191715-9q47m
+                 */
+                id: components["parameters"]["ApimartGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * apimart asset library, get one group
+         * @description **Inferred** (M7, M9): route reported, answer not recorded; the Volcengine envelope with
+         *     the group as a list item.
+         */
+        get: operations["apimartGetGroup"];
+        put?: never;
+        post?: never;
+        /**
+         * apimart asset library, delete a group and its assets
+         * @description **Inferred** (M7, M9): route reported, answer not recorded; an empty `Result`, as
+         *     upstream's DeleteAssetGroup.
+         */
+        delete: operations["apimartDeleteGroup"];
+        options?: never;
+        head?: never;
+        /**
+         * apimart asset library, rename a group
+         * @description **Inferred** (M7, M9): route reported, body and answer not recorded; `name` and
+         *     `description` as in the create body, the answer is the group's `Id`.
+         */
+        patch: operations["apimartUpdateGroup"];
+        trace?: never;
+    };
+    "/v1/seedance2/private-avatar/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * apimart asset library, list assets
+         * @description **Inferred** (M7, M8, M9): recorded live (M8): 401 without a key, 200 with one, the
+         *     Volcengine envelope with PascalCase `Result.Items[]` (`Id`, `Name`, `Status`, ...),
+         *     `group_id` and `name` filters work, about 20 items by default, and the list is the whole
+         *     account's library. Other item fields, the status values (guessed as upstream's three),
+         *     `Total` and the paging parameters (named as for groups) are not recorded. Free of charge.
+         */
+        get: operations["apimartListAssets"];
+        put?: never;
+        /**
+         * apimart asset library, submit assets for review
+         * @description **Inferred** (M7, M10): the newer twin of `POST /v1/seedance2/private-avatar`. Clients
+         *     send `{model, group | group_id, asset_type, assets[]}` (at most 20, M8) and read
+         *     `data.id`, a review task polled with `GET /v1/tasks/{id}`; limits are checked at once
+         *     ("违规立即 400", M7). A group is created when `group` is given without `group_id`.
+         */
+        post: operations["apimartSubmitAssets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/seedance2/private-avatar/assets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An asset id (`asset_id` in a review task's result).
+                 * @example asset-20260602153901-x7k2m
+                 */
+                id: components["parameters"]["ApimartAssetIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * apimart asset library, get one asset with its review status
+         * @description **Inferred** (M7 "单个素材详情（含审核状态）", M9): route reported, answer not recorded;
+         *     the Volcengine envelope with the asset as a list item. No failure reason is known to be
+         *     given (apimart's review results carry none, M7).
+         */
+        get: operations["apimartGetAsset"];
+        put?: never;
+        post?: never;
+        /**
+         * apimart asset library, delete an asset
+         * @description **Inferred** (M7, M9): route reported, answer not recorded; an empty `Result`.
+         */
+        delete: operations["apimartDeleteAsset"];
+        options?: never;
+        head?: never;
+        /**
+         * apimart asset library, rename an asset
+         * @description **Inferred** (M7, M9): route reported, body and answer not recorded; `name`, answered
+         *     with an empty `Result` as upstream's UpdateAsset.
+         */
+        patch: operations["apimartUpdateAsset"];
         trace?: never;
     };
 }
@@ -718,21 +858,42 @@ export interface components {
             name?: string;
         } | unknown | unknown;
         /**
-         * @description `submitted` and `queued` appear in creation answers elsewhere.
+         * @description A task's status as `GET /v1/tasks/{id}` reports it (M2).
          * @enum {string}
          */
-        ApimartTaskStatus: "submitted" | "queued" | "pending" | "processing" | "completed" | "failed" | "cancelled";
+        ApimartTaskStatus: "pending" | "processing" | "completed" | "failed" | "cancelled";
+        /**
+         * @description The answer of a call that starts a task: `data.id` is the task to poll. **Inferred** for
+         *     real-avatar step 2 (see that operation): `data.group_id` or `data.result.group_id` may
+         *     come instead of, or beside, a task id.
+         */
         ApimartTaskAccepted: {
             /** @example 200 */
             code: number;
             data: {
-                id: string;
+                id?: string;
                 object?: string;
-                status?: components["schemas"]["ApimartTaskStatus"];
+                /**
+                 * @description The task statuses, plus `submitted` and `queued`, which creation answers of other
+                 *     apimart endpoints use (M5).
+                 * @enum {string}
+                 */
+                status?: "submitted" | "queued" | "pending" | "processing" | "completed" | "failed" | "cancelled";
+                /** @description **Inferred**: step 2's group id, one of the plausible shapes. */
+                group_id?: string;
                 progress?: number;
                 model?: string;
-                result?: Record<string, never>;
+                result?: {
+                    /** @description **Inferred**: step 2's group id, one of the plausible shapes. */
+                    group_id?: string;
+                };
+                error?: components["schemas"]["ApimartTaskError"];
             };
+        };
+        /** @description A task's failure (`task_failed` for a review that rejected some assets). */
+        ApimartTaskError: {
+            code?: string;
+            message?: string;
         };
         ApimartReviewedAsset: {
             asset_id: string;
@@ -750,7 +911,9 @@ export interface components {
                 progress?: number;
                 /**
                  * @description Session task: `byted_token`, `h5_link`, `raw_response`. Review task: `assets`,
-                 *     `usable_assets`, `failed_assets`.
+                 *     `usable_assets`, `failed_assets`, kept when the task ends `failed` (seed 004,
+                 *     although M2 says a result comes only with `completed`). **Inferred**: a
+                 *     verification task (step 2) answers `group_id`.
                  */
                 result?: {
                     byted_token?: string;
@@ -759,6 +922,8 @@ export interface components {
                     assets?: components["schemas"]["ApimartReviewedAsset"][];
                     usable_assets?: components["schemas"]["ApimartReviewedAsset"][];
                     failed_assets?: components["schemas"]["ApimartReviewedAsset"][];
+                    /** @description **Inferred**: step 2's group id, when step 2 answered a task. */
+                    group_id?: string;
                 };
                 /** @description Unix seconds. */
                 created?: number;
@@ -768,11 +933,94 @@ export interface components {
                 estimated_time?: number;
                 /** @description Seconds, when done. */
                 actual_time?: number;
-                error?: {
-                    code?: string;
-                    message?: string;
-                };
+                error?: components["schemas"]["ApimartTaskError"];
             };
+        };
+        /** @description **Inferred** (M7): the fields of `private-avatar`'s `group`, plus `project_name`. */
+        ApimartCreateGroupRequest: {
+            name: string;
+            description?: string;
+            /** @default default */
+            project_name?: string;
+        };
+        /** @description **Inferred** (M7): what to change. */
+        ApimartUpdateGroupRequest: {
+            name?: string;
+            description?: string;
+        };
+        /** @description **Inferred** (M7): the new name. */
+        ApimartUpdateAssetRequest: {
+            name: string;
+        };
+        /**
+         * @description **Inferred** (M7, M10): `asset_type` and `assets[]` are required; `group_id` names an
+         *     existing group, else `group` creates one ("不传自动创建"). `model` picks the duration
+         *     limits (`seedance-2.5` for up to 30 s; 2.0 by default).
+         */
+        ApimartSubmitAssetsRequest: {
+            /** @example seedance-2.5 */
+            model?: string;
+            group?: {
+                name: string;
+                description?: string;
+            };
+            group_id?: string;
+            /** @default default */
+            project_name?: string;
+            /** @enum {string} */
+            asset_type: "Image" | "Video" | "Audio";
+            assets: components["schemas"]["ApimartAssetInput"][];
+        };
+        /**
+         * @description **Inferred** (M8): the Volcengine `ResponseMetadata`, as the recorded list answers carry;
+         *     only its presence was recorded.
+         */
+        ApimartLibraryMetadata: {
+            RequestId?: string;
+        };
+        /** @description **Inferred** (M8): the Volcengine envelope, PascalCase items (`Id`, `Name`) as Ark's groups. */
+        ApimartGroupList: {
+            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
+            Result: {
+                Items: components["schemas"]["Group"][];
+                /** @description **Inferred**: not recorded. */
+                Total?: number;
+                PageNumber?: number;
+                PageSize?: number;
+            };
+        };
+        /** @description **Inferred** (M8): the Volcengine envelope, PascalCase items (`Id`, `Name`, `Status`) as Ark's assets. */
+        ApimartAssetList: {
+            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
+            Result: {
+                Items: components["schemas"]["Asset"][];
+                /** @description **Inferred**: not recorded. */
+                Total?: number;
+                PageNumber?: number;
+                PageSize?: number;
+            };
+        };
+        /** @description **Inferred** (M7): one group, in the list's envelope. */
+        ApimartGroupResult: {
+            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
+            Result: components["schemas"]["Group"];
+        };
+        /** @description **Inferred** (M7): one asset, in the list's envelope. */
+        ApimartAssetResult: {
+            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
+            Result: components["schemas"]["Asset"];
+        };
+        /** @description **Inferred** (M7): the id of what was created or changed, in the list's envelope. */
+        ApimartIdResult: {
+            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
+            Result: {
+                Id: string;
+            };
+        };
+        /** @description **Inferred** (M7): an empty `Result`, in the list's envelope. */
+        ApimartEmptyResult: {
+            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
+            Result: Record<string, never>;
         };
     };
     responses: {
@@ -887,7 +1135,11 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The body is not valid JSON or breaks the schema. */
+        /**
+         * @description The body is not valid JSON or breaks the schema, or (**Inferred**, codes not recorded)
+         *     what it names cannot be used: an unknown, used or expired `byted_token`, a failed
+         *     liveness check, an unknown `group_id`, a batch over 20 items.
+         */
         ApimartBadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -942,6 +1194,15 @@ export interface components {
                 "application/json": components["schemas"]["ApimartError"];
             };
         };
+        /** @description **Inferred**: no such group or asset for this key (body not recorded; apimart's error body assumed). */
+        ApimartNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ApimartError"];
+            };
+        };
     };
     parameters: {
         /**
@@ -966,6 +1227,27 @@ export interface components {
          * @example asset-20260602153901-x7k2m
          */
         AssetIdPath: string;
+        /**
+         * @description **Inferred, a guess**: the page to read, from 1. No recorded call pages (M8 saw a
+         *     default page of about 20 items); named after Ark's `PageNumber` in apimart's snake_case.
+         * @example 1
+         */
+        ApimartPageNumber: number;
+        /**
+         * @description **Inferred, a guess**: items per page (see `page_number`); 20 by default, as recorded (M8).
+         * @example 20
+         */
+        ApimartPageSize: number;
+        /**
+         * @description A group id (`Result.Id` of the create call, or step 2's group id).
+         * @example group-20260601191715-9q47m
+         */
+        ApimartGroupIdPath: string;
+        /**
+         * @description An asset id (`asset_id` in a review task's result).
+         * @example asset-20260602153901-x7k2m
+         */
+        ApimartAssetIdPath: string;
     };
     requestBodies: never;
     headers: {
@@ -1485,6 +1767,340 @@ export interface operations {
             };
             401: components["responses"]["ApimartUnauthorized"];
             404: components["responses"]["ApimartTaskNotFound"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartListGroups: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only groups whose name contains this (M8).
+                 * @example mascot
+                 */
+                name?: string;
+                /**
+                 * @description **Inferred, a guess**: the page to read, from 1. No recorded call pages (M8 saw a
+                 *     default page of about 20 items); named after Ark's `PageNumber` in apimart's snake_case.
+                 * @example 1
+                 */
+                page_number?: components["parameters"]["ApimartPageNumber"];
+                /**
+                 * @description **Inferred, a guess**: items per page (see `page_number`); 20 by default, as recorded (M8).
+                 * @example 20
+                 */
+                page_size?: components["parameters"]["ApimartPageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartGroupList"];
+                };
+            };
+            400: components["responses"]["ApimartBadRequest"];
+            401: components["responses"]["ApimartUnauthorized"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartCreateGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApimartCreateGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description The new group's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartIdResult"];
+                };
+            };
+            400: components["responses"]["ApimartBadRequest"];
+            401: components["responses"]["ApimartUnauthorized"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartGetGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
+                 * @example group-20260601191715-9q47m
+                 */
+                id: components["parameters"]["ApimartGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartGroupResult"];
+                };
+            };
+            401: components["responses"]["ApimartUnauthorized"];
+            404: components["responses"]["ApimartNotFound"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartDeleteGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
+                 * @example group-20260601191715-9q47m
+                 */
+                id: components["parameters"]["ApimartGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartEmptyResult"];
+                };
+            };
+            401: components["responses"]["ApimartUnauthorized"];
+            404: components["responses"]["ApimartNotFound"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartUpdateGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
+                 * @example group-20260601191715-9q47m
+                 */
+                id: components["parameters"]["ApimartGroupIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApimartUpdateGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartIdResult"];
+                };
+            };
+            400: components["responses"]["ApimartBadRequest"];
+            401: components["responses"]["ApimartUnauthorized"];
+            404: components["responses"]["ApimartNotFound"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartListAssets: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only the assets of this group (M8).
+                 * @example group-20260601191715-9q47m
+                 */
+                group_id?: string;
+                /**
+                 * @description Only assets whose name contains this (M8).
+                 * @example front
+                 */
+                name?: string;
+                /**
+                 * @description **Inferred, a guess**: the page to read, from 1. No recorded call pages (M8 saw a
+                 *     default page of about 20 items); named after Ark's `PageNumber` in apimart's snake_case.
+                 * @example 1
+                 */
+                page_number?: components["parameters"]["ApimartPageNumber"];
+                /**
+                 * @description **Inferred, a guess**: items per page (see `page_number`); 20 by default, as recorded (M8).
+                 * @example 20
+                 */
+                page_size?: components["parameters"]["ApimartPageSize"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assets, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartAssetList"];
+                };
+            };
+            400: components["responses"]["ApimartBadRequest"];
+            401: components["responses"]["ApimartUnauthorized"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartSubmitAssets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApimartSubmitAssetsRequest"];
+            };
+        };
+        responses: {
+            /** @description The review task. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartTaskAccepted"];
+                };
+            };
+            400: components["responses"]["ApimartBadRequest"];
+            401: components["responses"]["ApimartUnauthorized"];
+            402: components["responses"]["ApimartPaymentRequired"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartGetAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An asset id (`asset_id` in a review task's result).
+                 * @example asset-20260602153901-x7k2m
+                 */
+                id: components["parameters"]["ApimartAssetIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The asset. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartAssetResult"];
+                };
+            };
+            401: components["responses"]["ApimartUnauthorized"];
+            404: components["responses"]["ApimartNotFound"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartDeleteAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An asset id (`asset_id` in a review task's result).
+                 * @example asset-20260602153901-x7k2m
+                 */
+                id: components["parameters"]["ApimartAssetIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartEmptyResult"];
+                };
+            };
+            401: components["responses"]["ApimartUnauthorized"];
+            404: components["responses"]["ApimartNotFound"];
+            429: components["responses"]["ApimartTooManyRequests"];
+            500: components["responses"]["ApimartInternalError"];
+        };
+    };
+    apimartUpdateAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description An asset id (`asset_id` in a review task's result).
+                 * @example asset-20260602153901-x7k2m
+                 */
+                id: components["parameters"]["ApimartAssetIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApimartUpdateAssetRequest"];
+            };
+        };
+        responses: {
+            /** @description Updated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApimartEmptyResult"];
+                };
+            };
+            400: components["responses"]["ApimartBadRequest"];
+            401: components["responses"]["ApimartUnauthorized"];
+            404: components["responses"]["ApimartNotFound"];
             429: components["responses"]["ApimartTooManyRequests"];
             500: components["responses"]["ApimartInternalError"];
         };
