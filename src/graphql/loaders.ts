@@ -179,7 +179,8 @@ async function loadBucket(
   });
 }
 
-async function listAll(
+/** Every page of a `listAssets` query, 100 at a time. */
+export async function listAll(
   upstream: Upstream,
   opts: CallOptions,
   filter: { groupIds: string[]; statuses?: AssetStatus[] },

@@ -80,6 +80,8 @@ export interface OwnedFilter {
 export interface OwnedPage {
   ids: string[];
   total: number;
+  /** Assets only: the groups holding the page's assets (each once), to read them by group. */
+  groupIds?: string[];
 }
 
 /** Where a real-person verification token stands. Every state but `PENDING` is final. */

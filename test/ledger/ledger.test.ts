@@ -176,7 +176,8 @@ describe.each<StoreName>(['sqlite', 'postgres'])('the %s ledger', (store) => {
       const images = await ledger.pageOwned(alice, 'asset', { assetTypes: ['IMAGE'] }, 1, 10);
       expect(images.ids.sort()).toEqual([unique('r-img'), unique('v-img')].sort());
       const real = await ledger.pageOwned(alice, 'asset', { avatarKind: 'REAL' }, 1, 10);
-      expect(real).toEqual({ ids: [unique('r-img')], total: 1 });
+      expect(real).toEqual({ ids: [unique('r-img')], total: 1, groupIds: [realGroup] });
+      expect(inGroup.groupIds).toEqual([virtualGroup]);
     });
 
     it('finds a renamed resource by its new name', async () => {

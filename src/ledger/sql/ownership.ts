@@ -96,14 +96,20 @@ export function ownershipSql({ db, clock, run }: SqlContext): Pick<Ledger, Owner
         const [count, rows] = await Promise.all([
           base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
           base
-            .select('id')
+            .select(['id', 'group_id'])
             .orderBy('created_at', 'desc')
             .orderBy('id', 'desc')
             .limit(pageSize)
             .offset((page - 1) * pageSize)
             .execute(),
         ]);
-        return { ids: rows.map((r) => r.id), total: Number(count.n) };
+        const ids = rows.map((r) => r.id);
+        const total = Number(count.n);
+        if (kind === 'group') return { ids, total };
+        const groupIds = [
+          ...new Set(rows.flatMap((r) => (r.group_id === null ? [] : [r.group_id]))),
+        ];
+        return { ids, total, groupIds };
       });
     },
 
