@@ -33,6 +33,17 @@ describe('GATEWAY_TOKENS and ADMIN_TOKENS', () => {
     );
   });
 
+  it('refuses ADMIN_TOKENS without a server-held key, as GATEWAY_TOKENS', () => {
+    expect(() => loadConfig({ ADMIN_TOKENS: 'ops:ops-token-0123456789' })).toThrow(
+      /ADMIN_TOKENS: needs UPSTREAM_API_KEY/,
+    );
+    // Admins alone are a client authentication: the key is not open to anyone.
+    expect(
+      loadConfig({ UPSTREAM_API_KEY: SERVER_KEY, ADMIN_TOKENS: 'ops:ops-token-0123456789' })
+        .adminTokens,
+    ).toHaveLength(1);
+  });
+
   it('gives each token its name as tenant, and admins their flag', () => {
     const access = createAccess(
       loadConfig({
