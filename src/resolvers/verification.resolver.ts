@@ -25,6 +25,8 @@ export class VerificationResolver {
     const url = checkCallbackUrl(callbackUrl, 'callbackUrl');
     // Taken before the call, so the token never outlives the reported expiry.
     const expiresAt = new Date(ctx.now().getTime() + ctx.verificationTtlSeconds * 1000);
+    // The token must be recorded to be usable (server key): refuse now rather than after.
+    await ctx.tenancy.assertWritable();
     const session = await ctx.upstream.startVerification(opts, { callbackUrl: url });
     await saveStarted(ctx, session.token, expiresAt);
     return Object.assign(new RealPersonVerification(), { ...session, expiresAt });
