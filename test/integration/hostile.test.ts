@@ -437,14 +437,15 @@ describe('hostile requests', () => {
 describe('attacks that cost others (HTTP)', () => {
   it('refuses the costly document at once, every time (the analysis is cached)', async () => {
     const costly = `{ ${'groups { total } '.repeat(2400)}}`;
+    const started = performance.now();
     for (let i = 0; i < 5; i++) {
-      const started = performance.now();
       const answer = await gateway.gql(costly, undefined, KEY);
       expect(answer.status).toBe(400);
       expect(errorCodes(answer.body)).toEqual(['QUERY_TOO_COMPLEX']);
-      // Validating it took ~0.4 s of CPU; parsing and counting take milliseconds.
-      expect(performance.now() - started).toBeLessThan(250);
     }
+    // Validating it took ~0.4 s of CPU each time (2 s for five, more on a loaded machine);
+    // parsing and counting take milliseconds. The bound leaves a loaded machine room.
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it('holds back a client that invents a key per request (per-address bucket)', async () => {
@@ -752,13 +753,15 @@ describe('attacks that cost others (WebSocket)', () => {
     await socket.init('hostile-ws-costly-key');
     // The document of issue 15 (43 kB): refused before anything looks at what it asks.
     const costly = `{ ${'groups { total } '.repeat(2400)}}`;
+    const ids = ['1', '2', '3', '4', '5'];
     const started = performance.now();
-    for (const id of ['1', '2', '3']) socket.subscribe(id, costly);
-    for (const id of ['1', '2', '3']) {
+    for (const id of ids) socket.subscribe(id, costly);
+    for (const id of ids) {
       const answer = await socket.next((m) => m.id === id, `the refusal of ${id}`);
       expect(answer.payload[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
     }
-    expect(performance.now() - started).toBeLessThan(500);
+    // Five validations would take ~2 s of CPU; refused before validation, far less.
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 
   it('suggests no field names over WebSocket in production', async () => {

@@ -37,9 +37,10 @@ describe('countSelections', () => {
         ),
       ].join('\n'),
     );
+    // Expanded, the bomb is 2^40 fields: finishing at all proves the count stops at the limit.
     const started = performance.now();
     expect(countSelections(bomb, 500)).toBe(501);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('leaves room for the full introspection query (every option) under the default', () => {

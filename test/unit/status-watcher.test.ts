@@ -499,17 +499,17 @@ describe('status watcher: releasing state', () => {
   it('holds 10,000 subscriptions cheaply and releases them all', async () => {
     const { sim, ticks, watcher } = setup({ intervalMs: 50 });
     const { assetIds } = await seedAssets(sim, KEY_A, 10, 10);
-    const started = performance.now();
     const subscriptions = await Promise.all(
       Array.from({ length: 10_000 }, (_, i) =>
         watcher.watch({ credential: KEY_A, assetIds: [assetIds[i % 100]!] }),
       ),
     );
     expect(watcher.stats()).toMatchObject({ subscribers: 10_000, watchedAssets: 100 });
+    // Cheap means the work follows the 100 assets, not the 10,000 subscribers: a poll makes at
+    // most one read per asset (time figures live in `npm run bench:subscriptions`).
     const [tick] = await ticks.next(1);
-    expect(tick!.durationMs).toBeLessThan(50);
+    expect(tick!.calls.asset + tick!.calls.list).toBeLessThanOrEqual(100);
     await Promise.all(subscriptions.map((s) => s.return()));
-    expect(performance.now() - started).toBeLessThan(3000);
     expectIdle(watcher);
   });
 
