@@ -31,11 +31,28 @@ export interface Loaders {
   groupAssets: DataLoader<GroupAssetsKey, Page<Asset>, string>;
 }
 
-export function createLoaders(upstream: Upstream, callOptions: () => CallOptions): Loaders {
-  const asset: Loaders['asset'] = new DataLoader((ids) =>
-    settle(ids, (id) => orNull(upstream.getAsset(callOptions(), id))),
+/**
+ * Which of a batch of ids the caller may see (`Tenancy.visible`); the others load as `null`
+ * without an upstream call.
+ */
+export type Visible = (
+  kind: 'group' | 'asset',
+  ids: readonly string[],
+) => Promise<ReadonlySet<string>>;
+
+export function createLoaders(
+  upstream: Upstream,
+  callOptions: () => CallOptions,
+  visible: Visible = async (_kind, ids) => new Set(ids),
+): Loaders {
+  const asset: Loaders['asset'] = new DataLoader(
+    onlyVisible('asset', visible, (ids) =>
+      settle(ids, (id) => orNull(upstream.getAsset(callOptions(), id))),
+    ),
   );
-  const group: Loaders['group'] = new DataLoader((ids) => loadGroups(upstream, callOptions(), ids));
+  const group: Loaders['group'] = new DataLoader(
+    onlyVisible('group', visible, (ids) => loadGroups(upstream, callOptions(), ids)),
+  );
   const groupAssets: Loaders['groupAssets'] = new DataLoader(
     async (keys) => {
       const pages = await loadGroupAssets(upstream, callOptions(), keys);
@@ -50,6 +67,22 @@ export function createLoaders(upstream: Upstream, callOptions: () => CallOptions
     },
   );
   return { group, asset, groupAssets };
+}
+
+/** A batch function that loads only the visible ids, and `null` for the others. */
+function onlyVisible<V>(
+  kind: 'group' | 'asset',
+  visible: Visible,
+  load: (ids: readonly string[]) => Promise<Array<V | null | Error>>,
+): (ids: readonly string[]) => Promise<Array<V | null | Error>> {
+  return async (ids) => {
+    const allowed = await visible(kind, ids);
+    const shown = ids.filter((id) => allowed.has(id));
+    if (shown.length === ids.length) return load(ids);
+    const loaded = shown.length === 0 ? [] : await load(shown);
+    const byId = new Map(shown.map((id, i) => [id, loaded[i]] as const));
+    return ids.map((id) => byId.get(id) ?? null);
+  };
 }
 
 /**
@@ -146,7 +179,8 @@ async function loadBucket(
   });
 }
 
-async function listAll(
+/** Every page of a `listAssets` query, 100 at a time. */
+export async function listAll(
   upstream: Upstream,
   opts: CallOptions,
   filter: { groupIds: string[]; statuses?: AssetStatus[] },
