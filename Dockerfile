@@ -22,6 +22,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The client validates upstream answers against the contract at run time.
 COPY --from=build /app/mocks ./mocks
+# The SQLite ledger's directory (LEDGER_PATH=./data/…), writable by the unprivileged user; mount
+# a volume here to keep it across containers (or set DATABASE_URL for PostgreSQL).
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 USER node
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:4000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -106,7 +106,10 @@ export function startStub(options: StubOptions = {}): Promise<Stub> {
     }
     if (req.method === 'POST' && path === '/v1/private-avatar/groups/list') {
       count('ListAssetGroups');
-      return [200, page('ListAssetGroups', groups, body)];
+      // As upstream: `Filter.GroupIds` narrows the list (the ledger's reads by id use it).
+      const ids = new Set<string>(body.Filter?.GroupIds ?? []);
+      const matching = groups.filter((group) => ids.size === 0 || ids.has(group.Id));
+      return [200, page('ListAssetGroups', matching, body)];
     }
     if (req.method === 'POST' && path === '/v1/private-avatar/assets/list') {
       count('ListAssets');

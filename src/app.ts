@@ -9,12 +9,9 @@
  * production; the H5 liveness page lives there too (`/simulator/h5/verify?token=…`). With a real
  * upstream nothing is mounted there.
  */
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { assertSharedLedger, ledgerEnv, openLedger, type Ledger } from './ledger/index.js';
+import { assertSharedLedger, openLedger, type Ledger } from './ledger/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
@@ -35,6 +32,9 @@ import { browserHost, freePort, loopbackHost } from './util/hosts.js';
 
 export const SIMULATOR_PATH = '/simulator';
 
+/** How often expired idempotency records and verification tokens are deleted from the ledger. */
+export const LEDGER_PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
 export interface RunningGateway extends RunningServer {
   /** `simulator` on the built-in simulator (`UPSTREAM_URL=simulator`, or unset outside production). */
   mode: 'simulator' | 'upstream';
@@ -45,6 +45,8 @@ export interface RunningGateway extends RunningServer {
    * `stop` stops them too; `live.stop({ releaseLeases: false })` before it stops like a crash.
    */
   live: RunningLive;
+  /** The ledger this gateway opened (closed last by `stop`). */
+  ledger: Ledger;
 }
 
 /**
@@ -62,10 +64,9 @@ export type GatewayDeps = { logger: Logger } & Pick<
      */
     readinessCacheMs?: number;
     /**
-     * The ledger the apimart dialect keeps what apimart cannot answer in (`ledger.apimart`);
-     * the caller closes it.
-     * @default opened from DATABASE_URL / LEDGER_PATH (a temporary file on the simulator),
-     *   only with UPSTREAM_DIALECT=apimart, and closed by `stop`
+     * The gateway's ledger (ownership, tokens, idempotent creates, and what the apimart dialect
+     * cannot ask apimart); the caller closes it.
+     * @default opened from DATABASE_URL / LEDGER_PATH / LEDGER_SCHEMA, closed last by `stop`
      */
     ledger?: Ledger;
   };
@@ -74,15 +75,40 @@ export async function startGateway(
   config: Readonly<Config>,
   { logger, readinessCacheMs, ledger: givenLedger, ...given }: GatewayDeps,
 ): Promise<RunningGateway> {
+  if (givenLedger) {
+    return startWithLedger(config, givenLedger, false, { logger, readinessCacheMs, ...given });
+  }
+  // Several instances (Redis) on SQLite files would each keep a ledger of their own.
+  assertSharedLedger(config);
+  // Opened before anything else, so that a bad LEDGER_PATH or an unreachable DATABASE_URL
+  // stops start-up at once; `launch` closes it last.
+  const ledger = await openLedger({
+    databaseUrl: config.databaseUrl,
+    path: config.ledgerPath,
+    ...(config.ledgerSchema === null ? {} : { schema: config.ledgerSchema }),
+    logger,
+  });
+  try {
+    return await startWithLedger(config, ledger, true, { logger, readinessCacheMs, ...given });
+  } catch (error) {
+    await ledger.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function startWithLedger(
+  config: Readonly<Config>,
+  ledger: Ledger,
+  ownsLedger: boolean,
+  { logger, readinessCacheMs, ...given }: GatewayDeps,
+): Promise<RunningGateway> {
   // Every URL of the built-in simulator must be known before the server starts: pick the port
   // first, before anything is opened that a failure here would leave open.
   const port =
     config.upstreamUrl === null && config.port === 0 ? await freePort(config.host) : config.port;
-  // Then the ledger, so that one that cannot be used stops start-up before anything else opens.
-  const dialectLedger = await openDialectLedger(config, givenLedger);
   // One registry for the server, the upstream client and the watcher.
-  const ops = { ...given, metrics: given.metrics ?? createMetrics() };
-  const readiness: ReadinessCheck[] = [];
+  const ops = { ...given, metrics: given.metrics ?? createMetrics(), ledger };
+  const readiness: ReadinessCheck[] = [{ name: 'ledger', check: () => ledger.ping() }];
   if (config.upstreamUrl !== null) {
     readiness.push(
       upstreamReadiness(config.upstreamUrl, {
@@ -107,7 +133,7 @@ export async function startGateway(
 
   if (config.upstreamUrl !== null) {
     const client = createUpstream(
-      dialectOptions(config, dialectLedger, {
+      dialectOptions(config, ledger, {
         baseUrl: config.upstreamUrl,
         defaultModel: config.defaultModel,
         timeoutMs: config.upstreamTimeoutMs,
@@ -122,7 +148,7 @@ export async function startGateway(
     );
     return launch(
       config,
-      { client, redis, logger, ops, dialectLedger },
+      { client, redis, logger, ops, ownsLedger },
       { mode: 'upstream', simulatorUrl: null },
     );
   }
@@ -139,7 +165,7 @@ export async function startGateway(
   const simulatorHandler =
     config.upstreamDialect === 'apimart' ? createApimartSimulatorHandler : createSimulatorHandler;
   const client = createUpstream(
-    dialectOptions(config, dialectLedger, {
+    dialectOptions(config, ledger, {
       baseUrl: simulatorUrl,
       defaultModel: config.defaultModel,
       timeoutMs: config.upstreamTimeoutMs,
@@ -156,7 +182,7 @@ export async function startGateway(
       redis,
       logger,
       ops: { ...ops, handlers: [simulatorHandler(state, { basePath: SIMULATOR_PATH })] },
-      dialectLedger,
+      ownsLedger,
     },
     { mode: 'simulator', simulatorUrl },
   );
@@ -168,62 +194,28 @@ export async function startGateway(
   return gateway;
 }
 
-/** What `openDialectLedger` hands `launch`: the ledger, and how to let it go. */
-interface DialectLedger {
-  ledger: Ledger;
-  close(): Promise<void>;
-}
-
-/**
- * The apimart dialect's ledger: the caller's, or one opened here (on the simulator, a temporary
- * SQLite file, forgotten with the simulator's memory). `null` for Ark, which needs none.
- */
-async function openDialectLedger(
-  config: Readonly<Config>,
-  given: Ledger | undefined,
-): Promise<DialectLedger | null> {
-  if (config.upstreamDialect !== 'apimart') return null;
-  if (given) return { ledger: given, close: async () => {} };
-  if (config.upstreamUrl !== null) {
-    const location = ledgerEnv(process.env);
-    // Instances sharing Redis must share one memory of apimart's tasks too.
-    assertSharedLedger({ redisUrl: config.redisUrl, databaseUrl: location.databaseUrl });
-    const ledger = await openLedger(location);
-    return { ledger, close: () => ledger.close() };
-  }
-  const dir = join(tmpdir(), `avatar-gateway-apimart-${process.pid}-${Date.now()}`);
-  const ledger = await openLedger({ path: join(dir, 'ledger.sqlite') });
-  return {
-    ledger,
-    close: async () => {
-      await ledger.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** The client options of the configured dialect, from the options every dialect shares. */
 function dialectOptions(
   config: Readonly<Config>,
-  dialectLedger: DialectLedger | null,
+  ledger: Ledger,
   common: Omit<Extract<UpstreamOptions, { dialect: 'ark' }>, 'dialect'>,
 ): UpstreamOptions {
-  if (config.upstreamDialect === 'ark' || dialectLedger === null)
-    return { dialect: 'ark', ...common };
+  if (config.upstreamDialect === 'ark') return { dialect: 'ark', ...common };
   // apimart has no model routing, and its own rate table (`apimart/actions.ts`).
   const { defaultModel: _model, rateLimits: _rates, ...http } = common;
-  return { dialect: 'apimart', ...http, ledger: dialectLedger.ledger.apimart };
+  return { dialect: 'apimart', ...http, ledger: ledger.apimart };
 }
 
 /** What `launch` starts the live services and the server with, and owns from then on. */
 interface Owned {
   client: UpstreamClient;
-  /** apimart's ledger, closed after the client. */
-  dialectLedger?: DialectLedger | null;
+  /** Whether `stop` closes the ledger (`ops.ledger`): not when the caller gave it. */
+  ownsLedger: boolean;
   redis: RedisConnections | null;
   logger: Logger;
   /** The server's dependencies other than the upstream, the logger and the live services. */
-  ops: Omit<ServerDeps, 'upstream' | 'logger' | 'live'> & Pick<Required<ServerDeps>, 'metrics'>;
+  ops: Omit<ServerDeps, 'upstream' | 'logger' | 'live'> &
+    Pick<Required<ServerDeps>, 'metrics' | 'ledger'>;
 }
 
 /**
@@ -232,7 +224,7 @@ interface Owned {
  */
 async function launch(
   config: Readonly<Config>,
-  { client, redis, logger, ops, dialectLedger }: Owned,
+  { client, redis, logger, ops, ownsLedger }: Owned,
   extra: Pick<RunningGateway, 'mode' | 'simulatorUrl'>,
 ): Promise<RunningGateway> {
   const live = createLive(config, {
@@ -243,6 +235,12 @@ async function launch(
     redis,
   });
   let server: RunningServer | undefined;
+  const { ledger } = ops;
+  const purge = setInterval(() => {
+    ledger.purgeExpired().catch((error: unknown) => {
+      logger.warn({ err: error }, 'ledger: could not purge expired records; will try again');
+    });
+  }, LEDGER_PURGE_INTERVAL_MS).unref();
   const stopList: ReadonlyArray<() => Promise<unknown> | undefined> = [
     // No new requests or sockets; Apollo's drain lets in-flight requests finish (up to
     // `SHUTDOWN_TIMEOUT_MS`) while it closes the WebSockets with 1001, ending their subscriptions.
@@ -251,9 +249,14 @@ async function launch(
     // upstream client and Redis are still open for both.
     () => live.stop(),
     () => client.close(),
-    () => dialectLedger?.close(),
-    // Last: the broker, the leases, the rate limit and readiness all used these.
+    // The broker, the leases, the rate limit and readiness all used these.
     () => redis?.close(),
+    // Last: every request and poller that could write to it has ended (a caller's ledger is
+    // the caller's to close).
+    async () => {
+      clearInterval(purge);
+      if (ownsLedger) await ledger.close();
+    },
   ];
   try {
     server = await createServer(config, { ...ops, upstream: client, logger, live });
@@ -265,6 +268,7 @@ async function launch(
   return {
     ...extra,
     live,
+    ledger,
     url: server.url,
     stop: () => (stopping ??= stopInOrder(stopList)),
   };

@@ -4,7 +4,7 @@
  * port in use, an address not of this machine) prints one line naming the variable and exits 1.
  */
 import 'reflect-metadata';
-import { loadConfig, type Config } from './config/index.js';
+import { loadConfig, namedToken, type Config } from './config/index.js';
 import { startGateway, type RunningGateway } from './app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics } from './observability/metrics.js';
@@ -23,7 +23,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({
     level: config.logLevel,
-    secrets: [config.upstreamApiKey, ...config.gatewayTokens, passwordOf(config.redisUrl)],
+    secrets: [
+      config.upstreamApiKey,
+      ...[...config.gatewayTokens, ...config.adminTokens].map((entry) => namedToken(entry).token),
+      passwordOf(config.redisUrl),
+      passwordOf(config.databaseUrl),
+    ],
   });
   const metrics = createMetrics({ defaultMetrics: true });
   let server: RunningGateway;
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => exitOnStartupFailure(error, ADDRESS));
 
-/** The password in a `redis://` URL, to keep out of logs. */
+/** The password in a `redis://` or `postgres://` URL, to keep out of logs. */
 function passwordOf(url: string | null): string | null {
   if (url === null) return null;
   try {

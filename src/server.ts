@@ -29,6 +29,7 @@ import {
 import { createFormatError, type FormatError } from './errors/format.js';
 import { createGraphQLHttpHandler, sendGraphQLError } from './graphql-http.js';
 import { trackForDrain } from './http-drain.js';
+import type { Ledger } from './ledger/index.js';
 import { createOpsEndpoints, OPS_PATHS, type ReadinessCheck } from './observability/endpoints.js';
 import {
   createMetrics,
@@ -95,6 +96,12 @@ export interface ServerDeps {
    * @default none: no subscriptions
    */
   live?: LiveServices;
+  /**
+   * The ledger (`src/ledger/`): tenants' ownership, verification tokens, idempotent creates.
+   * Its owner opens it before the server and closes it after.
+   * @default none: nothing recorded, no isolation between callers of a server key
+   */
+  ledger?: Ledger;
 }
 
 export interface GraphQLService {
@@ -161,6 +168,7 @@ export async function createGraphQL(
   const contextDeps: ContextDeps = { upstream: deps.upstream, logger: deps.logger };
   if (deps.now) contextDeps.now = deps.now;
   if (deps.live) contextDeps.live = deps.live;
+  if (deps.ledger) contextDeps.ledger = deps.ledger;
   return {
     apollo,
     access,

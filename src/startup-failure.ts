@@ -31,6 +31,10 @@ export function describeStartupFailure(
   const host = `${names.host} ${address.host}`;
   const hostAdvice = `set ${names.host} to one of its addresses, 127.0.0.1 for this machine only or 0.0.0.0 for every interface`;
   switch ((error as { code?: unknown } | null)?.code) {
+    // The ledger's (src/ledger/errors.ts): their messages name LEDGER_PATH or DATABASE_URL.
+    case 'LEDGER_CONFIG':
+    case 'LEDGER_UNAVAILABLE':
+      return (error as Error).message;
     case 'EADDRINUSE':
       return `${port} is already in use on ${address.host}: stop the process holding it, or set ${names.port} to a free port (0 picks one)`;
     case 'EACCES':

@@ -26,6 +26,7 @@ const MESSAGES: Record<string, string> = {
     'This verification was already used elsewhere. Look for the group among the real-person groups.',
   VERIFICATION_FAILED: 'The person did not pass the liveness check. Start a new verification.',
   VERIFICATION_NOT_FOUND: 'This verification is unknown. Start a new one.',
+  LEDGER_UNAVAILABLE: 'The gateway cannot reach its database right now. Try again in a moment.',
   INTERNAL_SERVER_ERROR: 'The gateway hit an unexpected error. Try again; the log has the detail.',
   SERVICE_UNAVAILABLE:
     'Live updates are paused: the gateway cannot reach its shared store. Try again in a few seconds.',

@@ -5,6 +5,7 @@
  * `config.jwt`; the others are flat). `index.ts` reads the groups in the order written here; the
  * README's configuration table and `.env.example` are rendered from `TOPICS` (`npm run config:docs`).
  */
+import { createHash } from 'node:crypto';
 import {
   bool,
   ConfigError,
@@ -159,10 +160,11 @@ export const AUTH = {
     accepts: `tokens of ${MIN_TOKEN_LENGTH}+ characters`,
     secret: true,
     unique: true,
-    doc: 'comma-separated client tokens accepted as `Authorization: Bearer <token>` when `UPSTREAM_API_KEY` is set. Never logged',
+    doc: "comma-separated client tokens accepted as `Authorization: Bearer <token>` when `UPSTREAM_API_KEY` is set, each `name:token` (the name is the caller's tenant, see [Tenants](#tenants-and-the-ledger)) or a bare token (its tenant is `token:` and 16 hex of its hash). Never logged",
     // Positions only: a token's value never goes into the message.
-    parse(token, index, env) {
+    parse(entry, index, env) {
       const name = 'GATEWAY_TOKENS';
+      const { token } = namedToken(entry);
       if (token.length < MIN_TOKEN_LENGTH) {
         throw new ConfigError(
           name,
@@ -181,8 +183,31 @@ export const AUTH = {
           `token #${index + 1} is the UPSTREAM_API_KEY; use a different one`,
         );
       }
-      return token;
+      return entry;
     },
+  }),
+  adminTokens: list({
+    env: 'ADMIN_TOKENS',
+    accepts: '`name:token` or tokens',
+    secret: true,
+    unique: true,
+    doc: "with `UPSTREAM_API_KEY`: operators' tokens, accepted like gateway tokens, whose holders see and change every tenant's resources (and those nobody owns). Never logged",
+    parse(entry, index) {
+      const { token } = namedToken(entry);
+      if (token.length < MIN_TOKEN_LENGTH) {
+        throw new ConfigError(
+          'ADMIN_TOKENS',
+          `token #${index + 1} is shorter than ${MIN_TOKEN_LENGTH} characters; use long random tokens`,
+        );
+      }
+      return entry;
+    },
+  }),
+  jwtTenantClaim: text({
+    env: 'JWT_TENANT_CLAIM',
+    default: 'sub',
+    accepts: 'a claim name',
+    doc: "the JWT claim naming the caller's tenant (a string); a JWT without it is refused",
   }),
   allowUnauthenticated: bool({
     env: 'ALLOW_UNAUTHENTICATED',
@@ -190,6 +215,28 @@ export const AUTH = {
     doc: 'with `UPSTREAM_API_KEY` and neither tokens nor JWT, start anyway and let anyone who can reach the gateway spend the key (otherwise that is refused); no effect once tokens or a JWKS are configured',
   }),
 };
+
+/** A `GATEWAY_TOKENS` / `ADMIN_TOKENS` entry: `name:token`, or a bare token. */
+export interface NamedToken {
+  /** The tenant of the token's holders; derived from the token's hash when none is given. */
+  readonly name: string;
+  readonly token: string;
+}
+
+const TOKEN_NAME = /^([A-Za-z0-9._-]{1,64}):(.+)$/;
+
+/**
+ * Splits an entry into its name and token. A bare token (no `name:` of letters, digits, `.`, `_`,
+ * `-` before a colon) is named `token:` and 16 hex of its SHA-256, which is stable and not secret.
+ */
+export function namedToken(entry: string): NamedToken {
+  const match = TOKEN_NAME.exec(entry);
+  if (match) return { name: match[1]!, token: match[2]! };
+  return {
+    name: `token:${createHash('sha256').update(entry, 'utf8').digest('hex').slice(0, 16)}`,
+    token: entry,
+  };
+}
 
 /** Combined into `config.jwt` by `index.ts`: all three or none. */
 export const JWT = {
@@ -387,6 +434,30 @@ export const REDIS = {
   }),
 };
 
+export const LEDGER = {
+  databaseUrl: url({
+    env: 'DATABASE_URL',
+    schemes: ['postgres:', 'postgresql:'],
+    expected: 'a postgres:// (or postgresql://) URL',
+    secret: true,
+    doc: 'the ledger in PostgreSQL (required with `REDIS_URL`); unset: a SQLite file at `LEDGER_PATH` (see [Tenants and the ledger](#tenants-and-the-ledger)). Its password is never logged',
+  }),
+  ledgerPath: text({
+    env: 'LEDGER_PATH',
+    default: './data/avatar-gateway.sqlite',
+    accepts: 'a file path',
+    doc: 'the SQLite ledger file when `DATABASE_URL` is unset; its directory is created',
+  }),
+  ledgerSchema: text({
+    env: 'LEDGER_SCHEMA',
+    default: null,
+    accepts: 'an SQL identifier',
+    check: (value) =>
+      /^[a-z_][a-z0-9_]{0,62}$/.test(value) ? null : 'expected lowercase letters, digits and _',
+    doc: "PostgreSQL only: the schema holding the ledger, created when missing; unset: the connection's current schema",
+  }),
+};
+
 export const LIVE_STATUS = {
   pollIntervalMs: integer({
     env: 'POLL_INTERVAL_MS',
@@ -528,6 +599,7 @@ export const TOPICS: readonly Topic[] = [
   { title: 'Limits on requests (see [Limits](#limits))', fields: LIMITS },
   { title: 'Rate limit', fields: RATE_LIMIT },
   { title: 'Redis', fields: REDIS },
+  { title: 'Ledger (see [Tenants and the ledger](#tenants-and-the-ledger))', fields: LEDGER },
   { title: 'Live status', fields: LIVE_STATUS },
   { title: 'WebSocket', fields: WEBSOCKET },
   { title: 'Simulator', fields: { ...SIMULATOR, ...SIMULATOR_SERVER } },

@@ -10,6 +10,7 @@ import {
   AUTH,
   BROWSERS,
   JWT,
+  LEDGER,
   LIMITS,
   LIVE_STATUS,
   LOGGING,
@@ -27,6 +28,8 @@ export { loadSimulatorConfig, type SimulatorConfig } from './simulator.js';
 export {
   LOG_LEVELS,
   MODELS,
+  namedToken,
+  type NamedToken,
   NODE_ENVS,
   SIMULATOR_UPSTREAM,
   type LogLevel,
@@ -59,6 +62,7 @@ export type Config = ValuesOf<typeof SERVER> &
   ValuesOf<typeof AUTH> &
   ValuesOf<typeof BROWSERS> &
   ValuesOf<typeof REDIS> &
+  ValuesOf<typeof LEDGER> &
   ValuesOf<typeof LIVE_STATUS> &
   ValuesOf<typeof SIMULATOR> &
   ValuesOf<typeof LOGGING> & {
@@ -85,6 +89,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     limits: Object.freeze(read(env, LIMITS)),
     rateLimit: Object.freeze(read(env, RATE_LIMIT)),
     ...read(env, REDIS),
+    ...read(env, LEDGER),
     ...read(env, LIVE_STATUS),
     ws: Object.freeze(read(env, WEBSOCKET)),
     ...read(env, SIMULATOR),
@@ -122,19 +127,30 @@ function jwtConfig({ jwksUrl, issuer, audience }: ValuesOf<typeof JWT>): JwtConf
  */
 function checkAccess(
   upstreamApiKey: string | null,
-  { gatewayTokens, allowUnauthenticated }: ValuesOf<typeof AUTH>,
+  { gatewayTokens, adminTokens, allowUnauthenticated }: ValuesOf<typeof AUTH>,
   jwt: JwtConfig | null,
 ): void {
   if (upstreamApiKey === null) {
     const clientAuth =
-      gatewayTokens.length > 0 ? AUTH.gatewayTokens.env : jwt ? JWT.jwksUrl.env : null;
+      gatewayTokens.length > 0
+        ? AUTH.gatewayTokens.env
+        : adminTokens.length > 0
+          ? AUTH.adminTokens.env
+          : jwt
+            ? JWT.jwksUrl.env
+            : null;
     if (clientAuth !== null) {
       throw new ConfigError(
         clientAuth,
         'needs UPSTREAM_API_KEY: without a server-held key each caller sends its own upstream key as the Bearer token (pass-through), so there is no room for a gateway token',
       );
     }
-  } else if (gatewayTokens.length === 0 && jwt === null && !allowUnauthenticated) {
+  } else if (
+    gatewayTokens.length === 0 &&
+    adminTokens.length === 0 &&
+    jwt === null &&
+    !allowUnauthenticated
+  ) {
     throw new ConfigError(
       UPSTREAM.upstreamApiKey.env,
       'is set, but no client authentication is configured, so anyone who can reach the gateway could spend this key. Set GATEWAY_TOKENS, or JWT_JWKS_URL with JWT_ISSUER and JWT_AUDIENCE, or ALLOW_UNAUTHENTICATED=true to accept that',

@@ -53,6 +53,8 @@ export const ERROR_CODES = [
   'VERIFICATION_FAILED',
   /** The verification token is unknown (or belongs to another key). */
   'VERIFICATION_NOT_FOUND',
+  /** The gateway's ledger (its database) cannot answer now; retry shortly. */
+  'LEDGER_UNAVAILABLE',
   // Ours: the gateway's own limits (HTTP and GraphQL), see README "Security".
   /** The request body is larger than `MAX_BODY_BYTES` (HTTP 413). */
   'PAYLOAD_TOO_LARGE',

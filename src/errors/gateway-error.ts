@@ -71,6 +71,30 @@ export class NotFoundError extends GatewayError {
   }
 }
 
+/** The ledger's database cannot answer now (PostgreSQL down, a full disk); retry shortly. */
+export class LedgerUnavailableGatewayError extends GatewayError {
+  readonly code = 'LEDGER_UNAVAILABLE';
+  constructor(cause?: Error) {
+    super(
+      'LEDGER_UNAVAILABLE',
+      "The gateway's ledger is unavailable right now; try again shortly.",
+      {},
+      cause,
+    );
+  }
+}
+
+/**
+ * A verification token the caller's tenant never started through the gateway (server-key mode):
+ * refused before any upstream call, like a token that does not exist.
+ */
+export class VerificationNotFoundError extends GatewayError {
+  readonly code = 'VERIFICATION_NOT_FOUND';
+  constructor() {
+    super('VERIFICATION_NOT_FOUND', 'The verification token is unknown.');
+  }
+}
+
 /** ⑫ answered that the person has not finished yet: not a failure upstream, a refusal of ours. */
 export class VerificationPendingError extends GatewayError {
   readonly code = 'VERIFICATION_PENDING';

@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { UnauthenticatedError } from '../errors/gateway-error.js';
+import type { Ledger } from '../ledger/index.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { createTenancy, type Tenancy } from './tenancy.js';
 import type { AccessResult } from '../security/access.js';
 import type { StatusWatcher } from '../status/index.js';
 import type { VerificationService } from '../verification/index.js';
@@ -28,6 +30,8 @@ export interface GatewayContext {
   /** The clock, for `expiresAt`. */
   readonly now: () => Date;
   readonly verificationTtlSeconds: number;
+  /** Who the caller is to the ledger, and what it may see (`tenancy.ts`). */
+  readonly tenancy: Tenancy;
   /** `ASSET_URLS_ALLOW_INTERNAL`: asset URLs may point at internal addresses. */
   readonly assetUrlsAllowInternal: boolean;
   /**
@@ -49,6 +53,11 @@ export interface ContextDeps {
   now?: () => Date;
   /** @default none: no subscriptions */
   live?: LiveServices;
+  /**
+   * The ledger: who owns what, verification tokens, idempotent creates.
+   * @default none: nothing is recorded and every caller sees the whole upstream library
+   */
+  ledger?: Ledger;
 }
 
 export type ContextConfig = Pick<
@@ -87,9 +96,11 @@ export function createContext(
     }
     return options;
   };
+  const tenancy = createTenancy(access, deps.ledger ?? null);
   return {
     upstream: deps.upstream,
-    loaders: createLoaders(deps.upstream, callOptions),
+    tenancy,
+    loaders: createLoaders(deps.upstream, callOptions, tenancy.visible),
     logger: request.logger ?? deps.logger,
     now: deps.now ?? (() => new Date()),
     verificationTtlSeconds: config.verificationTtlSeconds,

@@ -32,21 +32,38 @@ export interface Loaders {
 }
 
 /**
+ * Which of a batch of ids the caller may see (`Tenancy.visible`); the others load as `null`
+ * without an upstream call.
+ */
+export type Visible = (
+  kind: 'group' | 'asset',
+  ids: readonly string[],
+) => Promise<ReadonlySet<string>>;
+
+/**
  * The loaders of one request, each built on first use: most operations need one of them or
  * none, and a DataLoader is a handful of objects and closures.
  */
-export function createLoaders(upstream: Upstream, callOptions: () => CallOptions): Loaders {
+export function createLoaders(
+  upstream: Upstream,
+  callOptions: () => CallOptions,
+  visible: Visible = async (_kind, ids) => new Set(ids),
+): Loaders {
   let asset: Loaders['asset'] | undefined;
   let group: Loaders['group'] | undefined;
   let groupAssets: Loaders['groupAssets'] | undefined;
   const loaders: Loaders = {
     get asset() {
-      return (asset ??= new DataLoader((ids) =>
-        settle(ids, (id) => orNull(upstream.getAsset(callOptions(), id))),
+      return (asset ??= new DataLoader(
+        onlyVisible('asset', visible, (ids) =>
+          settle(ids, (id) => orNull(upstream.getAsset(callOptions(), id))),
+        ),
       ));
     },
     get group() {
-      return (group ??= new DataLoader((ids) => loadGroups(upstream, callOptions(), ids)));
+      return (group ??= new DataLoader(
+        onlyVisible('group', visible, (ids) => loadGroups(upstream, callOptions(), ids)),
+      ));
     },
     get groupAssets() {
       return (groupAssets ??= new DataLoader(
@@ -65,6 +82,22 @@ export function createLoaders(upstream: Upstream, callOptions: () => CallOptions
     },
   };
   return loaders;
+}
+
+/** A batch function that loads only the visible ids, and `null` for the others. */
+function onlyVisible<V>(
+  kind: 'group' | 'asset',
+  visible: Visible,
+  load: (ids: readonly string[]) => Promise<Array<V | null | Error>>,
+): (ids: readonly string[]) => Promise<Array<V | null | Error>> {
+  return async (ids) => {
+    const allowed = await visible(kind, ids);
+    const shown = ids.filter((id) => allowed.has(id));
+    if (shown.length === ids.length) return load(ids);
+    const loaded = shown.length === 0 ? [] : await load(shown);
+    const byId = new Map(shown.map((id, i) => [id, loaded[i]] as const));
+    return ids.map((id) => byId.get(id) ?? null);
+  };
 }
 
 /**
@@ -161,7 +194,8 @@ async function loadBucket(
   });
 }
 
-async function listAll(
+/** Every page of a `listAssets` query, 100 at a time. */
+export async function listAll(
   upstream: Upstream,
   opts: CallOptions,
   filter: { groupIds: string[]; statuses?: AssetStatus[] },

@@ -42,8 +42,8 @@ Environment:
   LEDGER_PATH    The SQLite file (default ./data/avatar-gateway.sqlite).
   LEDGER_SCHEMA  PostgreSQL schema holding the ledger (default: the connection's).
 
-Tenants are as the gateway names them: a gateway token's name, a JWT's tenant claim, or in
-pass-through mode the hash of the upstream key (see docs/ledger.md).
+Tenants are as the gateway names them: a gateway token's name, jwt: and a JWT's tenant claim, or in
+pass-through mode key: and a hash of the upstream key (README, "Tenants and the ledger").
 `;
 
 class UsageError extends Error {}

@@ -49,6 +49,16 @@ export interface NewOwnedAsset {
 }
 
 /**
+ * What an operation created, to record as the tenant's together with its idempotency outcome
+ * (`completeIdempotent`, `markOutcomeUnknown`), in one transaction.
+ */
+export interface OwnedFacts {
+  groups?: readonly NewOwnedGroup[];
+  /** Assets uploaded into one group. */
+  assets?: { groupId: string; assets: readonly NewOwnedAsset[] };
+}
+
+/**
  * What `pageOwned` can narrow by: the facts the ledger holds durably. Conditions that change
  * upstream on their own (an asset's status) are not here: the caller applies them to what it
  * reads upstream.
@@ -70,6 +80,8 @@ export interface OwnedFilter {
 export interface OwnedPage {
   ids: string[];
   total: number;
+  /** Assets only: the groups holding the page's assets (each once), to read them by group. */
+  groupIds?: string[];
 }
 
 /** Where a real-person verification token stands. Every state but `PENDING` is final. */
@@ -359,15 +371,18 @@ export interface Ledger {
    * Stores the answer that later begins replay. It goes through JSON: a `Date` comes back as
    * its ISO string. A claim that was taken over (its lease ran out) changes nothing, here and in
    * `releaseIdempotent` and `markOutcomeUnknown`: the newer holder's outcome stands.
+   * @param owned what the operation created, recorded as the claim's tenant's in the same
+   *   transaction (also when the claim was taken over: the resources exist all the same), so a
+   *   later reconciliation never meets an answer without its owner, or the reverse.
    */
-  completeIdempotent(claim: IdempotencyClaim, answer: unknown): Promise<void>;
+  completeIdempotent(claim: IdempotencyClaim, answer: unknown, owned?: OwnedFacts): Promise<void>;
   /** The operation failed without doing anything upstream: forget it, a retry sends again. */
   releaseIdempotent(claim: IdempotencyClaim): Promise<void>;
   /**
    * The operation may or may not have happened upstream (`OUTCOME_UNKNOWN`): the next begin
    * answers `reconcile` with `note` (JSON-serialisable), never a blind resend.
    */
-  markOutcomeUnknown(claim: IdempotencyClaim, note: unknown): Promise<void>;
+  markOutcomeUnknown(claim: IdempotencyClaim, note: unknown, owned?: OwnedFacts): Promise<void>;
 
   // Housekeeping
 

@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { LedgerConfigError, LedgerUnavailableError, messageOf } from './errors.js';
@@ -58,7 +59,7 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Le
   }
   const db = new Kysely<LedgerTables>({ dialect: new SqliteDialect({ database }) });
   try {
-    await migrateToLatest(db as Kysely<unknown>);
+    await migrateAlongsideOthers(db as Kysely<unknown>);
   } catch (error) {
     await db.destroy();
     throw refuse('cannot bring the ledger schema up to date', error);
@@ -72,6 +73,24 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Le
       : error;
   return createSqlLedger({ store: 'sqlite', db, translate }, options);
 }
+
+/**
+ * Kysely takes no migration lock on SQLite, so two processes opening the same new file at once
+ * (a gateway and the CLI, or parallel test workers) may both start the same migration; the one
+ * that loses fails ("table … already exists", or busy). Trying again finds the schema done.
+ */
+async function migrateAlongsideOthers(db: Kysely<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateToLatest(db);
+    } catch (error) {
+      if (attempt >= MIGRATION_ATTEMPTS) throw error;
+      await sleep(25 * attempt);
+    }
+  }
+}
+
+const MIGRATION_ATTEMPTS = 5;
 
 /** Errors of the file rather than of the statement: busy, full, read-only, I/O, gone. */
 function isSqliteFault(error: unknown): boolean {

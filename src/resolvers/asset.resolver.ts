@@ -22,6 +22,9 @@ import { addAssets } from './add-assets.js';
 import { assetQuery, compact } from './args.js';
 import { PageArgs } from '../schema/page.args.js';
 import { toAsset, toAssetGroup, toPage } from './mappers.js';
+import { ledgerCall } from '../graphql/tenancy.js';
+import { ownedAssets } from './owned-pages.js';
+import { forgetDeleted } from './owned-writes.js';
 
 @Resolver(() => Asset)
 export class AssetResolver {
@@ -43,7 +46,10 @@ export class AssetResolver {
     @Args(() => PageArgs) { page, pageSize }: PageArgs,
   ): Promise<AssetPage> {
     const opts = ctx.callOptions();
-    const result = await ctx.upstream.listAssets(opts, assetQuery(filter, page, pageSize));
+    const query = assetQuery(filter, page, pageSize);
+    const { ledger, isolated } = ctx.tenancy;
+    if (isolated && ledger) return toPage(await ownedAssets(ctx, ledger, query), toAsset);
+    const result = await ctx.upstream.listAssets(opts, query);
     for (const a of result.items) ctx.loaders.asset.prime(a.id, a);
     return toPage(result, toAsset);
   }
@@ -67,6 +73,12 @@ export class AssetResolver {
     @Arg('groupId', () => ID, { description: 'The group to add to.' }) groupId: string,
     @Arg('assets', () => [NewAssetInput], { description: 'The files: 1-20 items.' })
     assets: NewAssetInput[],
+    @Arg('idempotencyKey', () => String, {
+      nullable: true,
+      description:
+        'Makes the call safe to retry: within 24 hours, a retry with the same key and input returns the first answer without uploading again (an item whose outcome was unknown is looked for in the group first, never blindly resent); the same key with other input is BAD_USER_INPUT. 1-128 characters.',
+    })
+    idempotencyKey: string | null,
   ): Promise<AddAssetsPayload> {
     const opts = ctx.callOptions();
     checkId(groupId, 'groupId');
@@ -80,7 +92,8 @@ export class AssetResolver {
         name: item.name == null ? undefined : checkName(item.name, `assets[${i}].name`),
       }),
     );
-    return addAssets(ctx, opts, items);
+    await ctx.tenancy.assertVisible('group', groupId);
+    return addAssets(ctx, opts, items, idempotencyKey);
   }
 
   @Mutation(() => Asset, { description: 'Renames an asset (its only changeable field).' })
@@ -91,8 +104,12 @@ export class AssetResolver {
   ): Promise<Asset> {
     const opts = ctx.callOptions();
     checkId(id, 'id');
-    await ctx.upstream.updateAsset(opts, id, { name: checkName(name, 'name') });
+    const newName = checkName(name, 'name');
+    await ctx.tenancy.assertVisible('asset', id);
+    await ctx.upstream.updateAsset(opts, id, { name: newName });
     ctx.loaders.asset.clear(id);
+    const ledger = ctx.tenancy.ledger;
+    if (ledger) await ledgerCall(() => ledger.rename('asset', id, newName));
     return toAsset(await ctx.upstream.getAsset(opts, id));
   }
 
@@ -102,8 +119,11 @@ export class AssetResolver {
     @Arg('id', () => ID, { description: 'The asset id.' }) id: string,
   ): Promise<string> {
     const opts = ctx.callOptions();
-    await ctx.upstream.deleteAsset(opts, checkId(id, 'id'));
+    await ctx.tenancy.assertVisible('asset', checkId(id, 'id'));
+    await ctx.upstream.deleteAsset(opts, id);
     ctx.loaders.asset.clear(id);
+    const ledger = ctx.tenancy.ledger;
+    if (ledger) await forgetDeleted(ctx, () => ledger.forget('asset', id));
     // Its subscribers hear of it now, final or not (a poll would never read a final asset).
     ctx.live?.watcher.noteAssetDeleted(opts.credential, id);
     return id;

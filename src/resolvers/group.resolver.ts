@@ -24,6 +24,10 @@ import { checkDescription, checkId, checkName } from '../validation.js';
 import { compact, groupQuery, paging, statusKey } from './args.js';
 import { PageArgs } from '../schema/page.args.js';
 import { toAsset, toAssetGroup, toPage } from './mappers.js';
+import { createOwnedGroup, forgetDeleted, reviveDates } from './owned-writes.js';
+import { idempotently } from './idempotent.js';
+import { ownedGroups } from './owned-pages.js';
+import { ledgerCall } from '../graphql/tenancy.js';
 
 @Resolver(() => AssetGroup)
 export class GroupResolver {
@@ -35,7 +39,10 @@ export class GroupResolver {
     @Args(() => PageArgs) { page, pageSize }: PageArgs,
   ): Promise<GroupPage> {
     const opts = ctx.callOptions();
-    const result = await ctx.upstream.listGroups(opts, groupQuery(filter, page, pageSize));
+    const query = groupQuery(filter, page, pageSize);
+    const { ledger, isolated } = ctx.tenancy;
+    if (isolated && ledger) return toPage(await ownedGroups(ctx, ledger, query), toAssetGroup);
+    const result = await ctx.upstream.listGroups(opts, query);
     for (const g of result.items) ctx.loaders.group.prime(g.id, g);
     return toPage(result, toAssetGroup);
   }
@@ -87,24 +94,15 @@ export class GroupResolver {
       input.description == null
         ? undefined
         : checkDescription(input.description, 'input.description');
-    const { id } = await ctx.upstream.createGroup(
-      opts,
-      compact({ name, description: description || undefined }),
-    );
-    // The group exists now: if reading it back fails, report it as created from the input.
-    const group = await ctx.loaders.group.load(id).catch((error: unknown) => {
-      ctx.logger.warn({ err: error, groupId: id }, 'could not read back a created group');
-      return null;
+    const newGroup = compact({ name, description: description || undefined });
+    const group = await idempotently<Group>(ctx, {
+      scope: 'createGroup',
+      key: input.idempotencyKey,
+      input: newGroup,
+      revive: reviveDates,
+      run: (note) => createOwnedGroup(ctx, opts, newGroup, note),
     });
-    const created: Group = group ?? {
-      id,
-      name,
-      description: description || null,
-      kind: 'VIRTUAL',
-      createdAt: null,
-      updatedAt: null,
-    };
-    return toAssetGroup(created);
+    return toAssetGroup(group);
   }
 
   @Mutation(() => AssetGroup, { description: 'Renames or re-describes a group.' })
@@ -119,6 +117,7 @@ export class GroupResolver {
     if (input.name == null && input.description == null) {
       throw new BadUserInputError('input must set name or description.', 'input');
     }
+    await ctx.tenancy.assertVisible('group', id);
     const patch = compact({
       name: input.name == null ? undefined : checkName(input.name, 'input.name'),
       description:
@@ -128,6 +127,10 @@ export class GroupResolver {
     });
     await ctx.upstream.updateGroup(opts, id, patch);
     ctx.loaders.group.clear(id);
+    const ledger = ctx.tenancy.ledger;
+    const newName = patch.name;
+    if (ledger && newName !== undefined)
+      await ledgerCall(() => ledger.rename('group', id, newName));
     return toAssetGroup(await ctx.upstream.getGroup(opts, id));
   }
 
@@ -137,8 +140,11 @@ export class GroupResolver {
     @Arg('id', () => ID, { description: 'The group id.' }) id: string,
   ): Promise<string> {
     const opts = ctx.callOptions();
-    await ctx.upstream.deleteGroup(opts, checkId(id, 'id'));
+    await ctx.tenancy.assertVisible('group', checkId(id, 'id'));
+    await ctx.upstream.deleteGroup(opts, id);
     ctx.loaders.group.clear(id);
+    const ledger = ctx.tenancy.ledger;
+    if (ledger) await forgetDeleted(ctx, () => ledger.forget('group', id));
     return id;
   }
 }

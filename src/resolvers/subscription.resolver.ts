@@ -5,7 +5,11 @@
  */
 import { Arg, Ctx, ID, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from '../graphql/context.js';
-import { BadUserInputError, ServiceUnavailableError } from '../errors/gateway-error.js';
+import {
+  BadUserInputError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../errors/gateway-error.js';
 import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';
 import { VerificationStatus } from '../schema/verification-status.enum.js';
@@ -14,6 +18,7 @@ import type { VerificationSubscription, VerificationUpdate } from '../verificati
 import { checkId, checkToken, LIMITS } from '../validation.js';
 import { AssetEventStream } from './status-stream.js';
 import { verifiedGroup } from './verified-group.js';
+import { knownVerifiedGroup, saveVerified } from './verification-ledger.js';
 
 /**
  * The context of a subscription: a `GatewayContext` whose `signal` aborts when the operation
@@ -63,13 +68,20 @@ export class SubscriptionResolver {
     @Root() update: VerificationUpdate,
     @Ctx() ctx: GatewayContext,
     @Arg('token', { description: 'The `token` from `startRealPersonVerification`.' })
-    _token: string,
+    token: string,
   ): Promise<VerificationEvent> {
     if (update.status === 'ERROR') throw update.error;
     freshLoaders(ctx);
-    const group = update.status === 'VERIFIED' ? await verifiedGroup(ctx, update.groupId) : null;
+    let state: VerificationUpdate = update;
+    if (update.status === 'VERIFIED') await saveVerified(ctx, token, update.groupId);
+    // Spent through this gateway before (another instance, before a restart): the ledger knows.
+    if (update.status === 'USED') {
+      const groupId = await knownVerifiedGroup(ctx, token);
+      if (groupId !== null) state = { status: 'VERIFIED', groupId };
+    }
+    const group = state.status === 'VERIFIED' ? await verifiedGroup(ctx, state.groupId) : null;
     return Object.assign(new VerificationEvent(), {
-      status: VerificationStatus[update.status],
+      status: VerificationStatus[state.status as keyof typeof VerificationStatus],
       group,
     });
   }
@@ -96,6 +108,10 @@ async function subscribeToAssets(
   }
   assetIds.forEach((id, i) => checkId(id, `assetIds[${i}]`));
   if (groupId !== undefined) checkId(groupId, 'groupId');
+  // Another tenant's asset or group is refused here, before anything is watched, like a missing one.
+  if (groupId !== undefined) await ctx.tenancy.assertVisible('group', groupId);
+  const visible = await ctx.tenancy.visible('asset', assetIds);
+  if (assetIds.some((id) => !visible.has(id))) throw new NotFoundError();
   try {
     const subscription = await live.watcher.watch(
       { credential: opts.credential, assetIds, ...(groupId === undefined ? {} : { groupId }) },
@@ -120,6 +136,7 @@ async function subscribeToVerification(
   const live = liveOf(ctx);
   const opts = ctx.callOptions();
   const token = checkToken(args.token, 'token');
+  await knownVerifiedGroup(ctx, token);
   return live.verifications.watch(opts, token, ctx.signal ? { signal: ctx.signal } : {});
 }
 

@@ -5,6 +5,7 @@ import { AssetGroup } from '../schema/asset-group.type.js';
 import { RealPersonVerification } from '../schema/real-person-verification.type.js';
 import { checkCallbackUrl, checkToken } from '../validation.js';
 import { exchangeToken, verifiedGroup } from './verified-group.js';
+import { knownVerifiedGroup, saveStarted, saveVerified } from './verification-ledger.js';
 
 @Resolver()
 export class VerificationResolver {
@@ -24,7 +25,10 @@ export class VerificationResolver {
     const url = checkCallbackUrl(callbackUrl, 'callbackUrl');
     // Taken before the call, so the token never outlives the reported expiry.
     const expiresAt = new Date(ctx.now().getTime() + ctx.verificationTtlSeconds * 1000);
+    // The token must be recorded to be usable (server key): refuse now rather than after.
+    await ctx.tenancy.assertWritable();
     const session = await ctx.upstream.startVerification(opts, { callbackUrl: url });
+    await saveStarted(ctx, session.token, expiresAt);
     return Object.assign(new RealPersonVerification(), { ...session, expiresAt });
   }
 
@@ -37,8 +41,12 @@ export class VerificationResolver {
     @Arg('token', { description: 'The `token` from `startRealPersonVerification`.' }) token: string,
   ): Promise<AssetGroup> {
     const opts = ctx.callOptions();
-    const result = await exchangeToken(ctx, opts, checkToken(token, 'token'));
+    const checked = checkToken(token, 'token');
+    const known = await knownVerifiedGroup(ctx, checked);
+    if (known !== null) return verifiedGroup(ctx, known);
+    const result = await exchangeToken(ctx, opts, checked);
     if (result.status === 'PENDING') throw new VerificationPendingError();
+    await saveVerified(ctx, checked, result.groupId);
     return verifiedGroup(ctx, result.groupId);
   }
 }

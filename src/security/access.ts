@@ -14,8 +14,9 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { Config } from '../config/index.js';
+import { namedToken, type Config } from '../config/index.js';
 import { UnauthenticatedError } from '../errors/gateway-error.js';
+import { secretHash } from '../util/secret-hash.js';
 
 export type AccessMode = 'pass-through' | 'server-key';
 
@@ -35,6 +36,14 @@ export type AccessResult =
       /** The upstream API key to call with. Never log it. */
       readonly credential: string;
       readonly principal: Principal;
+      /**
+       * The ledger's tenant of this caller (see README "Tenants and the ledger"): the hash of the
+       * upstream key (pass-through), the gateway token's name, the JWT's `JWT_TENANT_CLAIM`, or
+       * `anonymous`. Not secret.
+       */
+      readonly tenant: string;
+      /** An `ADMIN_TOKENS` holder: sees every tenant's resources. */
+      readonly admin: boolean;
     }
   | { readonly ok: false; readonly error: UnauthenticatedError };
 
@@ -55,7 +64,8 @@ export interface Access {
 export type AccessConfig = Pick<
   Config,
   'upstreamApiKey' | 'gatewayTokens' | 'jwt' | 'allowUnauthenticated'
->;
+> &
+  Partial<Pick<Config, 'adminTokens' | 'jwtTenantClaim'>>;
 
 export interface AccessOptions {
   /**
@@ -120,7 +130,13 @@ export function createAccess(config: AccessConfig, options: AccessOptions = {}):
   const serverKey = config.upstreamApiKey;
   if (serverKey === null) return passThrough();
 
-  const tokenDigests = config.gatewayTokens.map(sha256);
+  // Admins' tokens are checked alongside the others, in the same constant-time loop.
+  const known = [
+    ...config.gatewayTokens.map((entry) => ({ ...namedToken(entry), admin: false })),
+    ...(config.adminTokens ?? []).map((entry) => ({ ...namedToken(entry), admin: true })),
+  ];
+  const tokenDigests = known.map((t) => sha256(t.token));
+  const tenantClaim = config.jwtTenantClaim ?? 'sub';
   const jwt = config.jwt;
   if (tokenDigests.length === 0 && jwt === null && !config.allowUnauthenticated) {
     throw new Error(
@@ -130,29 +146,38 @@ export function createAccess(config: AccessConfig, options: AccessOptions = {}):
   const jwks = jwt ? (options.jwks ?? createRemoteJWKSet(new URL(jwt.jwksUrl))) : null;
   const open = tokenDigests.length === 0 && jwt === null;
 
-  const granted = (principal: Principal): AccessResult => ({
+  const granted = (principal: Principal, tenant: string, admin = false): AccessResult => ({
     ok: true,
     credential: serverKey,
     principal,
+    tenant,
+    admin,
   });
 
   /** Undefined: not a gateway token (maybe a JWT). */
   function checkToken(token: string): AccessResult | undefined {
     const digest = sha256(token);
     // Compare with every token, whatever matches, so timing says nothing about which one.
-    let matched = false;
-    for (const known of tokenDigests) matched = timingSafeEqual(digest, known) || matched;
-    if (matched) return granted({ id: `token:${fingerprint(token)}`, kind: 'gateway-token' });
-    return undefined;
+    let matched = -1;
+    tokenDigests.forEach((candidate, i) => {
+      if (timingSafeEqual(digest, candidate) && matched === -1) matched = i;
+    });
+    const entry = known[matched];
+    if (entry === undefined) return undefined;
+    return granted(
+      { id: `token:${fingerprint(token)}`, kind: 'gateway-token' },
+      entry.name,
+      entry.admin,
+    );
   }
 
   function pre(authorization: string | null | undefined): AccessResult | string {
     if (authorization === undefined || authorization === null || authorization.trim() === '') {
       return open
-        ? granted({ id: 'anonymous', kind: 'anonymous' })
+        ? granted({ id: 'anonymous', kind: 'anonymous' }, 'anonymous')
         : refuse(MESSAGES.missingClient);
     }
-    if (open) return granted({ id: 'anonymous', kind: 'anonymous' });
+    if (open) return granted({ id: 'anonymous', kind: 'anonymous' }, 'anonymous');
     const token = BEARER.exec(authorization)?.[1];
     if (token === undefined) return refuse(MESSAGES.malformed);
     return checkToken(token) ?? token;
@@ -179,7 +204,12 @@ export function createAccess(config: AccessConfig, options: AccessOptions = {}):
           clockTolerance: 5,
         });
         const subject = String(payload.sub).slice(0, 128);
-        return granted({ id: `jwt:${jwt.issuer} ${subject}`, kind: 'jwt' });
+        const tenant = payload[tenantClaim];
+        if (typeof tenant !== 'string' || tenant === '') return refuse(MESSAGES.badToken);
+        return granted(
+          { id: `jwt:${jwt.issuer} ${subject}`, kind: 'jwt' },
+          `jwt:${tenant.slice(0, 128)}`,
+        );
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         // The key set could not be fetched: our problem, not the caller's token.
@@ -203,6 +233,9 @@ function passThrough(): Access {
       ok: true,
       credential: key,
       principal: { id: `key:${fingerprint(key)}`, kind: 'upstream-key' },
+      // The key itself is the boundary upstream; the ledger keeps only a hash of it.
+      tenant: `key:${secretHash(key)}`,
+      admin: false,
     };
   }
   return {

@@ -2,6 +2,12 @@
  * The memory of redeemed tokens that makes ⑫'s single use invisible to callers: the group of a
  * token redeemed through this gateway, per credential hash and token hash, for the token's
  * lifetime — in this process, or in Redis when the gateway runs as several instances.
+ *
+ * With a ledger this is a cache that may be lost: the durable record of each token (its tenant,
+ * its outcome, the verified group as the tenant's) is the ledger's, written by the resolvers
+ * (`src/resolvers/verification-ledger.ts`), which answer from it before reaching this service.
+ * The ledger cannot stand behind this interface: its keys are credentials, not tenants, and
+ * over a shared server key one credential serves many tenants.
  */
 import type { Redis } from 'ioredis';
 import { secretHash } from '../util/secret-hash.js';

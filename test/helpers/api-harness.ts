@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createGraphQL } from '../../src/server.js';
 import { SimulatorState } from '../../src/simulator/state.js';
+import type { Ledger } from '../../src/ledger/index.js';
 import type { Upstream } from '../../src/upstream/port.js';
 
 export const START = Date.parse('2026-06-01T11:17:15.000Z');
@@ -61,7 +62,12 @@ export interface Api {
 }
 
 export async function startApi(
-  options: { config?: Partial<Config>; overrides?: Partial<Upstream> } = {},
+  options: {
+    config?: Partial<Config>;
+    overrides?: Partial<Upstream>;
+    /** A ledger for tenancy and idempotent creates; its owner closes it. */
+    ledger?: Ledger;
+  } = {},
 ): Promise<Api> {
   const clock = {
     now: START,
@@ -85,6 +91,7 @@ export async function startApi(
     upstream,
     logger,
     now: () => new Date(clock.now),
+    ...(options.ledger && { ledger: options.ledger }),
   });
   await apollo.start();
 

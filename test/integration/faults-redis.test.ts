@@ -9,7 +9,7 @@
 import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { eventually, graphqlClient } from '../helpers/graphql-client.js';
@@ -19,6 +19,10 @@ import {
 } from '../helpers/instrumented-simulator.js';
 import { privateRedis, type PrivateRedis } from '../helpers/redis-server.js';
 import { Results, until, wsClient, type GraphQLResult } from '../helpers/ws-client.js';
+import { pgLedgerEnv } from '../helpers/test-ledger.js';
+
+const LEDGER = pgLedgerEnv();
+afterAll(() => LEDGER.drop());
 
 const KEY = 'redis-fault-key-0123';
 const PREFIX = 'avatar-gateway-faults:';
@@ -53,6 +57,8 @@ async function instance(sim: InstrumentedSimulator, redisUrl: string): Promise<I
       RATE_LIMIT_BURST: '1000',
       POLL_INTERVAL_MS: String(INTERVAL),
       REDIS_URL: redisUrl,
+      // Instances behind Redis share one PostgreSQL ledger.
+      ...LEDGER.env,
       REDIS_KEY_PREFIX: PREFIX,
     }),
     { logger: pino({ level: 'silent' }), readinessCacheMs: 50 },
@@ -152,6 +158,7 @@ describe('a Redis restart under load', () => {
     const both = [one, two];
     for (const { origin } of both) {
       expect(await readiness(origin, 200)).toEqual([
+        { name: 'ledger', ok: true },
         { name: 'upstream', ok: true },
         { name: 'redis', ok: true },
       ]);
@@ -186,6 +193,7 @@ describe('a Redis restart under load', () => {
     await redis.kill();
     for (const { origin } of both) {
       expect(await readiness(origin, 503)).toEqual([
+        { name: 'ledger', ok: true },
         { name: 'upstream', ok: true },
         { name: 'redis', ok: false },
       ]);
@@ -206,6 +214,7 @@ describe('a Redis restart under load', () => {
     const restartedAt = Date.now();
     for (const { origin } of both) {
       expect(await readiness(origin, 200)).toEqual([
+        { name: 'ledger', ok: true },
         { name: 'upstream', ok: true },
         { name: 'redis', ok: true },
       ]);
@@ -263,6 +272,7 @@ describe('a Redis restart under load', () => {
 
     expect((await fetch(`${gateway.origin}/healthz`)).status).toBe(200);
     expect(await readiness(gateway.origin, 503)).toEqual([
+      { name: 'ledger', ok: true },
       { name: 'upstream', ok: true },
       { name: 'redis', ok: false },
     ]);

@@ -6,12 +6,16 @@
  */
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { startGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { eventually, graphqlClient } from '../helpers/graphql-client.js';
 import { privateRedis } from '../helpers/redis-server.js';
 import { Results, wsClient } from '../helpers/ws-client.js';
+import { pgLedgerEnv } from '../helpers/test-ledger.js';
+
+const LEDGER = pgLedgerEnv();
+afterAll(() => LEDGER.drop());
 
 const KEY = 'redis-connections-key-0123';
 const PREFIX = 'avatar-gateway-connections:';
@@ -49,6 +53,8 @@ it('opens one command and one subscriber connection, and closes both on stop', a
       PORT: '0',
       LOG_LEVEL: 'silent',
       REDIS_URL: redis.url,
+      // Instances behind Redis share one PostgreSQL ledger.
+      ...LEDGER.env,
       REDIS_KEY_PREFIX: PREFIX,
       POLL_INTERVAL_MS: '50',
     }),

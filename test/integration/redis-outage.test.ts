@@ -7,13 +7,17 @@
  */
 import type { Client } from 'graphql-ws';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import { startInstrumentedSimulator } from '../helpers/instrumented-simulator.js';
 import { privateRedis } from '../helpers/redis-server.js';
 import { Results, until, wsClient, type GraphQLResult } from '../helpers/ws-client.js';
+import { pgLedgerEnv } from '../helpers/test-ledger.js';
+
+const LEDGER = pgLedgerEnv();
+afterAll(() => LEDGER.drop());
 
 const KEY = 'redis-outage-key-0123';
 const NEW_KEY = 'redis-outage-new-key-4567';
@@ -45,6 +49,8 @@ async function start(activationMs: number) {
       POLL_INTERVAL_MS: '100',
       RATE_LIMIT_PER_MINUTE: '0',
       REDIS_URL: redis.url,
+      // Instances behind Redis share one PostgreSQL ledger.
+      ...LEDGER.env,
       REDIS_KEY_PREFIX: 'avatar-gateway-outage:',
     }),
     { logger: pino({ level: 'silent' }) },

@@ -15,6 +15,10 @@ import { loadConfig } from '../../src/config/index.js';
 import { build, startNode, type Running } from '../helpers/built.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import { Results, until, wsClient } from '../helpers/ws-client.js';
+import { pgLedgerEnv } from '../helpers/test-ledger.js';
+
+const LEDGER = pgLedgerEnv();
+afterAll(() => LEDGER.drop());
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `avatar-gateway-test:${randomUUID()}:`;
@@ -59,6 +63,8 @@ async function gateway(): Promise<RunningGateway> {
       PORT: '0',
       UPSTREAM_URL: upstreamUrl,
       REDIS_URL,
+      // Instances behind Redis share one PostgreSQL ledger.
+      ...LEDGER.env,
       REDIS_KEY_PREFIX: PREFIX,
       POLL_INTERVAL_MS: '100',
       UPSTREAM_CREATE_ASSET_PER_MINUTE: '60000',

@@ -5,7 +5,10 @@
  * address not of this machine, a port this user may not open) is one line on stderr naming the
  * variable, exit code 1, no stack.
  */
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, runNode, startNode, type Ended, type RunOptions } from '../helpers/built.js';
 
@@ -17,6 +20,10 @@ const FOREIGN_ADDRESS = '192.0.2.1';
 const PRIVILEGED_PORT = '80';
 const UNPRIVILEGED: RunOptions = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
+/** Under /tmp, which any user may write; removed afterwards. */
+const NOBODYS_DIR = join(tmpdir(), `startup-failures-${process.pid}`);
+const NOBODYS_LEDGER = join(NOBODYS_DIR, 'ledger.sqlite');
+
 let occupied: Server;
 let busyPort: string;
 
@@ -27,7 +34,10 @@ beforeAll(async () => {
   busyPort = String((occupied.address() as { port: number }).port);
 }, 240_000);
 
-afterAll(() => new Promise<void>((resolve) => occupied?.close(() => resolve())));
+afterAll(async () => {
+  await rm(NOBODYS_DIR, { recursive: true, force: true });
+  await new Promise<void>((resolve) => occupied?.close(() => resolve()));
+});
 
 /** The process failed as the operator should see it: one line matching `line`, exit code 1. */
 function expectOneLine(ended: Ended, line: RegExp): void {
@@ -99,7 +109,8 @@ describe('the gateway, when it cannot start', () => {
   it('names PORT for a port this user may not listen on', async () => {
     const ended = await runNode(
       GATEWAY,
-      { PORT: PRIVILEGED_PORT, UPSTREAM_URL: 'http://127.0.0.1:9' },
+      // A ledger this user may write (the checkout's ./data is not its own).
+      { PORT: PRIVILEGED_PORT, UPSTREAM_URL: 'http://127.0.0.1:9', LEDGER_PATH: NOBODYS_LEDGER },
       UNPRIVILEGED,
     );
     expectOneLine(ended, /^PORT 80 may not be listened on by this user .*1024/);

@@ -166,6 +166,8 @@ describe('close codes', () => {
         ok: true,
         credential: 'k',
         principal: { id: 'anonymous', kind: 'anonymous' },
+        tenant: 'anonymous',
+        admin: false,
       }),
       // A broken dependency: building the context throws.
       context: () => {

@@ -19,6 +19,10 @@ import {
   type InstrumentedSimulator,
 } from '../helpers/instrumented-simulator.js';
 import { Results, until, wsClient, type GraphQLResult } from '../helpers/ws-client.js';
+import { pgLedgerEnv } from '../helpers/test-ledger.js';
+
+const LEDGER = pgLedgerEnv();
+afterAll(() => LEDGER.drop());
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `avatar-gateway-test:${randomUUID()}:`;
@@ -76,6 +80,8 @@ async function instance(model: string = MODELS[0]): Promise<Instance> {
       RATE_LIMIT_PER_MINUTE: '0',
       POLL_INTERVAL_MS: String(INTERVAL),
       REDIS_URL,
+      // Instances behind Redis share one PostgreSQL ledger.
+      ...LEDGER.env,
       REDIS_KEY_PREFIX: PREFIX,
     }),
     { logger: pino({ level: 'silent' }) },

@@ -19,6 +19,10 @@ import {
   createUpstream,
   type UpstreamClient,
 } from '../../src/upstream/index.js';
+import { pgLedgerEnv } from '../helpers/test-ledger.js';
+
+const LEDGER = pgLedgerEnv();
+afterAll(() => LEDGER.drop());
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `test-shared-pacing-${process.pid}-${Date.now()}:`;
@@ -198,6 +202,8 @@ describe('the gateway', () => {
         LOG_LEVEL: 'silent',
         UPSTREAM_URL: stubUrl,
         REDIS_URL,
+        // Instances behind Redis share one PostgreSQL ledger.
+        ...LEDGER.env,
         REDIS_KEY_PREFIX: prefix,
       }),
       { logger: pino({ level: 'silent' }) },

@@ -176,7 +176,8 @@ describe.each<StoreName>(['sqlite', 'postgres'])('the %s ledger', (store) => {
       const images = await ledger.pageOwned(alice, 'asset', { assetTypes: ['IMAGE'] }, 1, 10);
       expect(images.ids.sort()).toEqual([unique('r-img'), unique('v-img')].sort());
       const real = await ledger.pageOwned(alice, 'asset', { avatarKind: 'REAL' }, 1, 10);
-      expect(real).toEqual({ ids: [unique('r-img')], total: 1 });
+      expect(real).toEqual({ ids: [unique('r-img')], total: 1, groupIds: [realGroup] });
+      expect(inGroup.groupIds).toEqual([virtualGroup]);
     });
 
     it('finds a renamed resource by its new name', async () => {
@@ -367,6 +368,40 @@ describe.each<StoreName>(['sqlite', 'postgres'])('the %s ledger', (store) => {
       expect(await ledger.beginIdempotent(key, 'h')).toEqual({
         status: 'replay',
         answer: { found: 'asset-1' },
+      });
+    });
+
+    it('records what an attempt created with its outcome, in one transaction', async () => {
+      const tenant = unique('alice');
+      const group = unique('group');
+      const [asset1, asset2] = [unique('asset-a'), unique('asset-b')];
+      const done = await ledger.beginIdempotent({ tenant, scope: 'createGroup', key: 'o1' }, 'h');
+      await ledger.completeIdempotent(
+        claimOf(done),
+        { id: group },
+        { groups: [{ id: group, kind: 'VIRTUAL', name: 'Studio' }] },
+      );
+      expect(await ledger.ownerOf('group', group)).toBe(tenant);
+
+      const key = { tenant, scope: `addAssets:${group}`, key: 'o2' };
+      const partial = await ledger.beginIdempotent(key, 'h');
+      const owned = (id: string) => ({
+        assets: {
+          groupId: group,
+          assets: [{ id, url: `https://x.test/${id}`, type: 'IMAGE' as const }],
+        },
+      });
+      await ledger.markOutcomeUnknown(claimOf(partial), { created: [asset1] }, owned(asset1));
+      expect(await ledger.filterOwned(tenant, 'asset', [asset1, asset2])).toEqual([asset1]);
+      // A stale claim settles nothing, but what it created is still the tenant's.
+      const reconciling = await ledger.beginIdempotent(key, 'h');
+      await ledger.completeIdempotent(claimOf(partial), { stale: true }, owned(asset2));
+      expect(await ledger.filterOwned(tenant, 'asset', [asset1, asset2])).toEqual([asset1, asset2]);
+      expect(await ledger.beginIdempotent(key, 'h')).toEqual({ status: 'in-progress' });
+      await ledger.completeIdempotent(claimOf(reconciling), { ok: true });
+      expect(await ledger.beginIdempotent(key, 'h')).toEqual({
+        status: 'replay',
+        answer: { ok: true },
       });
     });
 

@@ -2,6 +2,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JwtConfig } from '../../src/config/index.js';
 import { createAccess, fingerprint, type AccessConfig } from '../../src/security/access.js';
+import { secretHash } from '../../src/util/secret-hash.js';
 
 const SERVER_KEY = 'sk-server-0123456789';
 const TOKEN_A = 'gateway-token-a-0123456789';
@@ -31,6 +32,8 @@ describe('pass-through access (no UPSTREAM_API_KEY)', () => {
       ok: true,
       credential: 'caller-key-1',
       principal: { id: `key:${fingerprint('caller-key-1')}`, kind: 'upstream-key' },
+      tenant: `key:${secretHash('caller-key-1')}`,
+      admin: false,
     });
     expect(access.mode).toBe('pass-through');
     if (result.ok) expect(result.principal.id).not.toContain('caller-key-1');
@@ -97,6 +100,8 @@ describe('server-key access with gateway tokens', () => {
       ok: true,
       credential: SERVER_KEY,
       principal: { id: 'anonymous', kind: 'anonymous' },
+      tenant: 'anonymous',
+      admin: false,
     });
   });
 
@@ -146,6 +151,8 @@ describe('server-key access with JWTs', () => {
       ok: true,
       credential: SERVER_KEY,
       principal: { id: `jwt:${JWT.issuer} user-42`, kind: 'jwt' },
+      tenant: 'jwt:user-42',
+      admin: false,
     });
   });
 

@@ -17,11 +17,15 @@ const keyed = (id: string): AccessResult => ({
   ok: true,
   credential: 'secret',
   principal: { id, kind: 'upstream-key' },
+  tenant: id,
+  admin: false,
 });
 const anonymous: AccessResult = {
   ok: true,
   credential: 'k',
   principal: { id: 'anonymous', kind: 'anonymous' },
+  tenant: 'anonymous',
+  admin: false,
 };
 
 /** Takes `n` times, a new key each time, from one address: how many were allowed. */

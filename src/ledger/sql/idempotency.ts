@@ -4,9 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
-import type { IdempotencyBegin, IdempotencyClaim, IdempotencyKey, Ledger } from '../ledger.js';
+import type {
+  IdempotencyBegin,
+  IdempotencyClaim,
+  IdempotencyKey,
+  Ledger,
+  OwnedFacts,
+} from '../ledger.js';
 import type { LedgerTables } from '../tables.js';
-import type { SqlContext } from './context.js';
+import type { Db, SqlContext } from './context.js';
+import { insertFacts } from './ownership.js';
 
 type IdempotencyMethods =
   'beginIdempotent' | 'completeIdempotent' | 'markOutcomeUnknown' | 'releaseIdempotent';
@@ -26,15 +33,23 @@ export function idempotencySql(
     > & {
       lease_until?: number;
     },
+    owned?: OwnedFacts,
   ): Promise<void> {
-    return run(async () => {
-      await db
+    const settle = (trx: Db) =>
+      trx
         .updateTable('ledger_idempotency')
         .set(changes)
         .where(byKey(claim))
         .where('holder', '=', claim.attempt)
         .execute();
-    });
+    if (!owned) return run(async () => void (await settle(db)));
+    const now = clock();
+    return run(() =>
+      db.transaction().execute(async (trx) => {
+        await insertFacts(trx, claim.tenant, owned, now);
+        await settle(trx);
+      }),
+    );
   }
 
   return {
@@ -95,22 +110,21 @@ export function idempotencySql(
       });
     },
 
-    completeIdempotent(claim: IdempotencyClaim, answer: unknown): Promise<void> {
-      return settleClaim(claim, {
-        state: 'done',
-        holder: null,
-        answer: JSON.stringify(answer ?? null),
-        note: null,
-      });
+    completeIdempotent(claim: IdempotencyClaim, answer: unknown, owned?: OwnedFacts) {
+      return settleClaim(
+        claim,
+        { state: 'done', holder: null, answer: JSON.stringify(answer ?? null), note: null },
+        owned,
+      );
     },
 
-    markOutcomeUnknown(claim: IdempotencyClaim, note: unknown): Promise<void> {
+    markOutcomeUnknown(claim: IdempotencyClaim, note: unknown, owned?: OwnedFacts) {
       // lease_until 0: the next begin takes it over at once, to reconcile.
-      return settleClaim(claim, {
-        state: 'unknown',
-        lease_until: 0,
-        note: JSON.stringify(note ?? null),
-      });
+      return settleClaim(
+        claim,
+        { state: 'unknown', lease_until: 0, note: JSON.stringify(note ?? null) },
+        owned,
+      );
     },
 
     releaseIdempotent(claim: IdempotencyClaim): Promise<void> {

@@ -11,6 +11,7 @@ import type {
   ListFilter,
   NewOwnedAsset,
   NewOwnedGroup,
+  OwnedFacts,
   OwnedFilter,
   OwnedPage,
   ResourceKind,
@@ -41,26 +42,7 @@ export function ownershipSql({ db, clock, run }: SqlContext): Pick<Ledger, Owner
 
     recordAssets(tenant: string, groupId: string, assets: readonly NewOwnedAsset[]): Promise<void> {
       if (assets.length === 0) return Promise.resolve();
-      const createdAt = clock();
-      return run(async () => {
-        await db
-          .insertInto('ledger_resources')
-          .values(
-            assets.map((a) => ({
-              kind: 'asset',
-              id: a.id,
-              tenant,
-              avatar_kind: null,
-              group_id: groupId,
-              asset_type: a.type,
-              name: a.name ?? null,
-              url: a.url,
-              created_at: createdAt,
-            })),
-          )
-          .onConflict((oc) => oc.columns(['kind', 'id']).doNothing())
-          .execute();
-      });
+      return run(() => insertAssets(db, tenant, { groupId, assets }, clock()));
     },
 
     ownerOf(kind: ResourceKind, id: string): Promise<string | null> {
@@ -114,14 +96,20 @@ export function ownershipSql({ db, clock, run }: SqlContext): Pick<Ledger, Owner
         const [count, rows] = await Promise.all([
           base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
           base
-            .select('id')
+            .select(['id', 'group_id'])
             .orderBy('created_at', 'desc')
             .orderBy('id', 'desc')
             .limit(pageSize)
             .offset((page - 1) * pageSize)
             .execute(),
         ]);
-        return { ids: rows.map((r) => r.id), total: Number(count.n) };
+        const ids = rows.map((r) => r.id);
+        const total = Number(count.n);
+        if (kind === 'group') return { ids, total };
+        const groupIds = [
+          ...new Set(rows.flatMap((r) => (r.group_id === null ? [] : [r.group_id]))),
+        ];
+        return { ids, total, groupIds };
       });
     },
 
@@ -244,6 +232,44 @@ export async function insertGroup(
     })
     .onConflict((oc) => oc.columns(['kind', 'id']).doNothing())
     .execute();
+}
+
+/** Inserts assets of one group as the tenant's; those already recorded are left as they are. */
+export async function insertAssets(
+  db: Db,
+  tenant: string,
+  { groupId, assets }: { groupId: string; assets: readonly NewOwnedAsset[] },
+  createdAt: number,
+): Promise<void> {
+  if (assets.length === 0) return;
+  await db
+    .insertInto('ledger_resources')
+    .values(
+      assets.map((a) => ({
+        kind: 'asset',
+        id: a.id,
+        tenant,
+        avatar_kind: null,
+        group_id: groupId,
+        asset_type: a.type,
+        name: a.name ?? null,
+        url: a.url,
+        created_at: createdAt,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['kind', 'id']).doNothing())
+    .execute();
+}
+
+/** Records what an operation created as the tenant's (see `OwnedFacts`). */
+export async function insertFacts(
+  db: Db,
+  tenant: string,
+  facts: OwnedFacts,
+  createdAt: number,
+): Promise<void> {
+  for (const group of facts.groups ?? []) await insertGroup(db, tenant, group, createdAt);
+  if (facts.assets) await insertAssets(db, tenant, facts.assets, createdAt);
 }
 
 function ownedConditions(

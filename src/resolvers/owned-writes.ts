@@ -1,0 +1,87 @@
+/**
+ * Creations and deletions that the ledger must hear about: a group created is recorded as the
+ * caller's tenant's (by `idempotently`) before the client sees its id, so a crash can never
+ * leave a group the client saw without an owner; a deleted resource is forgotten.
+ */
+import type { GatewayContext } from '../graphql/context.js';
+import { ledgerCall } from '../graphql/tenancy.js';
+import type { CallOptions, Group, NewGroup } from '../upstream/port.js';
+import type { Finished } from './idempotent.js';
+
+/**
+ * Creates a group, to be recorded as the tenant's (`owned`). With `note` (an earlier attempt of
+ * the same idempotency key ended without confirmation), first looks upstream for the group that
+ * attempt may have created: a virtual group of the same name that nobody owns yet.
+ */
+export async function createOwnedGroup(
+  ctx: GatewayContext,
+  opts: CallOptions,
+  input: NewGroup,
+  note?: unknown,
+): Promise<Finished<Group>> {
+  await ctx.tenancy.assertWritable();
+  const found = note === undefined ? null : await findUnownedGroup(ctx, opts, input.name);
+  const id = found?.id ?? (await ctx.upstream.createGroup(opts, input)).id;
+  const owned = { groups: [{ id, kind: 'VIRTUAL' as const, name: input.name }] };
+  if (found) return { done: found, owned };
+  // The group exists now: if reading it back fails, report it as created from the input.
+  const group = await ctx.loaders.group.load(id).catch((error: unknown) => {
+    ctx.logger.warn({ err: error, groupId: id }, 'could not read back a created group');
+    return null;
+  });
+  const created: Group = group ?? {
+    id,
+    name: input.name,
+    description: input.description ?? null,
+    kind: 'VIRTUAL',
+    createdAt: null,
+    updatedAt: null,
+  };
+  return { done: created, owned };
+}
+
+/** The newest virtual group named exactly `name` that the ledger gives to nobody. */
+async function findUnownedGroup(
+  ctx: GatewayContext,
+  opts: CallOptions,
+  name: string,
+): Promise<Group | null> {
+  const { ledger } = ctx.tenancy;
+  const page = await ctx.upstream.listGroups(opts, {
+    nameContains: name,
+    kind: 'VIRTUAL',
+    page: 1,
+    pageSize: 100,
+  });
+  for (const group of page.items.filter((g) => g.name === name)) {
+    if (!ledger || (await ledgerCall(() => ledger.ownerOf('group', group.id))) === null) {
+      return group;
+    }
+  }
+  return null;
+}
+
+/**
+ * Forgets a resource deleted upstream. The deletion happened: a ledger failure now only leaves a
+ * stale entry (left out of pages, as the resource is gone), so it is logged, not reported.
+ */
+export async function forgetDeleted(
+  ctx: GatewayContext,
+  forget: () => Promise<void>,
+): Promise<void> {
+  await forget().catch((error: unknown) => {
+    ctx.logger.warn({ err: error }, 'ledger: could not forget a deleted resource');
+  });
+}
+
+/** A stored answer's timestamps come back from JSON as strings: make them dates again. */
+export function reviveDates<T extends { createdAt: Date | null; updatedAt: Date | null }>(
+  stored: unknown,
+): T {
+  const value = stored as T;
+  return {
+    ...value,
+    createdAt: value.createdAt === null ? null : new Date(value.createdAt),
+    updatedAt: value.updatedAt === null ? null : new Date(value.updatedAt),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Idempotent `addAssets` in process (pass-through mode, where every key is its own tenant and the
+ * ledger still records), on SQLite and PostgreSQL: an upload whose outcome was unknown is looked
+ * for before a retry sends anything, and is never sent twice.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Ledger } from '../../src/ledger/index.js';
+import { UpstreamError } from '../../src/upstream/errors.js';
+import type { CallOptions, NewAsset } from '../../src/upstream/port.js';
+import { secretHash } from '../../src/util/secret-hash.js';
+import { startApi, type Api } from '../helpers/api-harness.js';
+import { createStoreFixture, type StoreFixture } from '../ledger/stores.js';
+
+const ADD = `mutation ($groupId: ID!, $key: String, $name: String) {
+  addAssets(groupId: $groupId, assets: [{ url: "https://example.com/a.png", type: IMAGE, name: $name }], idempotencyKey: $key) {
+    assets { id name createdAt } failures { index code }
+  }
+}`;
+
+describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (store) => {
+  let fixture: StoreFixture;
+  let ledger: Ledger;
+  let api: Api;
+  let groupId: string;
+  /** How the next `createAsset` ends: as usual, or unconfirmed (after or without creating). */
+  let nextCreate: 'ok' | 'unknown-created' | 'unknown-lost' = 'ok';
+
+  beforeAll(async () => {
+    fixture = await createStoreFixture(store);
+  });
+  afterAll(() => fixture.destroy());
+
+  afterEach(async () => {
+    await api?.stop();
+    await fixture.closeAll();
+  });
+
+  async function start() {
+    ledger = await fixture.open();
+    nextCreate = 'ok';
+    let created = 0;
+    api = await startApi({
+      ledger,
+      overrides: {
+        async createAsset(opts: CallOptions, input: NewAsset) {
+          const mode = nextCreate;
+          nextCreate = 'ok';
+          if (mode === 'unknown-lost') {
+            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
+          }
+          const result = await api.state.createAsset(opts, input);
+          created++;
+          if (mode === 'unknown-created') {
+            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
+          }
+          return result;
+        },
+      },
+    });
+    const group = await api.exec('mutation { createGroup(input: { name: "G" }) { id } }');
+    groupId = group.data!.createGroup.id;
+    api.takeCalls();
+    return { created: () => created };
+  }
+
+  const upstreamAssets = async () =>
+    (
+      await api.state.listAssets(
+        { credential: 'key-a' },
+        { groupIds: [groupId], page: 1, pageSize: 100 },
+      )
+    ).items;
+
+  it('replays the first answer, dates included, without a second upload', async () => {
+    await start();
+    const first = await api.exec(ADD, { groupId, key: 'k1', name: 'one' });
+    expect(api.takeCalls().createAsset).toBe(1);
+    const again = await api.exec(ADD, { groupId, key: 'k1', name: 'one' });
+    expect(again).toEqual(first);
+    expect(api.takeCalls().createAsset).toBeUndefined();
+    expect(await upstreamAssets()).toHaveLength(1);
+    // Recorded for the caller's tenant (the hash of its key), though pass-through does not filter.
+    const id = first.data!.addAssets.assets[0].id;
+    expect(await ledger.ownerOf('asset', id)).toBe(`key:${secretHash('key-a')}`);
+  });
+
+  it('refuses the same key with other input', async () => {
+    await start();
+    await api.exec(ADD, { groupId, key: 'k2', name: 'one' });
+    const other = await api.exec(ADD, { groupId, key: 'k2', name: 'two' });
+    expect(other.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'idempotencyKey',
+    });
+  });
+
+  it('finds an unconfirmed upload that did happen, and does not send it again', async () => {
+    const counts = await start();
+    nextCreate = 'unknown-created';
+    const first = await api.exec(ADD, { groupId, key: 'k3', name: 'face' });
+    expect(first.data!.addAssets).toEqual({
+      assets: [],
+      failures: [{ index: 0, code: 'OUTCOME_UNKNOWN' }],
+    });
+    const retry = await api.exec(ADD, { groupId, key: 'k3', name: 'face' });
+    const [asset] = await upstreamAssets();
+    expect(retry.data!.addAssets.assets).toEqual([
+      expect.objectContaining({ id: asset!.id, name: 'face' }),
+    ]);
+    expect(retry.data!.addAssets.failures).toEqual([]);
+    expect(counts.created()).toBe(1);
+    expect(await upstreamAssets()).toHaveLength(1);
+    expect(await ledger.ownerOf('asset', asset!.id)).toBe(`key:${secretHash('key-a')}`);
+    // Settled now: a third call replays.
+    expect(await api.exec(ADD, { groupId, key: 'k3', name: 'face' })).toEqual(retry);
+  });
+
+  it('sends an unconfirmed upload that did not happen once, after looking for it', async () => {
+    const counts = await start();
+    nextCreate = 'unknown-lost';
+    await api.exec(ADD, { groupId, key: 'k4', name: 'face' });
+    api.takeCalls();
+    const retry = await api.exec(ADD, { groupId, key: 'k4', name: 'face' });
+    const calls = api.takeCalls();
+    expect(calls.listAssets).toBeGreaterThanOrEqual(1);
+    expect(calls.createAsset).toBe(1);
+    expect(retry.data!.addAssets.failures).toEqual([]);
+    expect(counts.created()).toBe(1);
+    expect(await upstreamAssets()).toHaveLength(1);
+  });
+});
