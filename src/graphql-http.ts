@@ -93,6 +93,19 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * The path and query string of a request target. The usual origin form (`/graphql?query=…`) is
+ * split by hand, as `new URL` costs a full parse per request; the path must then match exactly.
+ * Any other form (absolute, from a proxy) goes through `URL`.
+ */
+function splitTarget(target: string): { pathname: string; search: string } {
+  if (!target.startsWith('/')) return new URL(target, 'http://localhost');
+  const mark = target.indexOf('?');
+  return mark === -1
+    ? { pathname: target, search: '' }
+    : { pathname: target.slice(0, mark), search: target.slice(mark) };
+}
+
 export function createGraphQLHttpHandler<TContext extends BaseContext>(
   options: GraphQLHttpHandlerOptions<TContext>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -105,11 +118,14 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path) {
+    const { pathname, search } = splitTarget(req.url ?? '/');
+    if (pathname !== path) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found\n');
       return;
     }
+    // Answers carry one caller's data: no shared cache may keep them (Apollo's cache-control
+    // plugin said so per response; it is off, see `server.ts`).
+    res.setHeader('cache-control', 'no-store');
     if (options.admit && !(await options.admit(req, res))) return;
 
     let raw: Buffer;
@@ -148,7 +164,9 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
     }
     if (options.checkOperations) {
       const operations =
-        req.method === 'GET' ? { query: url.searchParams.get('query') ?? undefined } : body;
+        req.method === 'GET'
+          ? { query: new URLSearchParams(search).get('query') ?? undefined }
+          : body;
       const refusal = options.checkOperations(operations);
       if (refusal) {
         sendError(res, refusal);
@@ -161,7 +179,7 @@ export function createGraphQLHttpHandler<TContext extends BaseContext>(
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: () => options.context(req),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);

@@ -40,33 +40,48 @@ export type Visible = (
   ids: readonly string[],
 ) => Promise<ReadonlySet<string>>;
 
+/**
+ * The loaders of one request, each built on first use: most operations need one of them or
+ * none, and a DataLoader is a handful of objects and closures.
+ */
 export function createLoaders(
   upstream: Upstream,
   callOptions: () => CallOptions,
   visible: Visible = async (_kind, ids) => new Set(ids),
 ): Loaders {
-  const asset: Loaders['asset'] = new DataLoader(
-    onlyVisible('asset', visible, (ids) =>
-      settle(ids, (id) => orNull(upstream.getAsset(callOptions(), id))),
-    ),
-  );
-  const group: Loaders['group'] = new DataLoader(
-    onlyVisible('group', visible, (ids) => loadGroups(upstream, callOptions(), ids)),
-  );
-  const groupAssets: Loaders['groupAssets'] = new DataLoader(
-    async (keys) => {
-      const pages = await loadGroupAssets(upstream, callOptions(), keys);
-      for (const page of pages) {
-        if (!(page instanceof Error)) for (const a of page.items) asset.prime(a.id, a);
-      }
-      return pages;
+  let asset: Loaders['asset'] | undefined;
+  let group: Loaders['group'] | undefined;
+  let groupAssets: Loaders['groupAssets'] | undefined;
+  const loaders: Loaders = {
+    get asset() {
+      return (asset ??= new DataLoader(
+        onlyVisible('asset', visible, (ids) =>
+          settle(ids, (id) => orNull(upstream.getAsset(callOptions(), id))),
+        ),
+      ));
     },
-    {
-      cacheKeyFn: (key) =>
-        JSON.stringify([key.groupId, key.statuses ?? null, key.page, key.pageSize]),
+    get group() {
+      return (group ??= new DataLoader(
+        onlyVisible('group', visible, (ids) => loadGroups(upstream, callOptions(), ids)),
+      ));
     },
-  );
-  return { group, asset, groupAssets };
+    get groupAssets() {
+      return (groupAssets ??= new DataLoader(
+        async (keys) => {
+          const pages = await loadGroupAssets(upstream, callOptions(), keys);
+          for (const page of pages) {
+            if (!(page instanceof Error)) for (const a of page.items) loaders.asset.prime(a.id, a);
+          }
+          return pages;
+        },
+        {
+          cacheKeyFn: (key) =>
+            JSON.stringify([key.groupId, key.statuses ?? null, key.page, key.pageSize]),
+        },
+      ));
+    },
+  };
+  return loaders;
 }
 
 /** A batch function that loads only the visible ids, and `null` for the others. */

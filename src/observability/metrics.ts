@@ -6,7 +6,7 @@
  * Producers get narrow interfaces: the upstream client an `UpstreamMetrics`, the status watcher a
  * `WatcherMetrics`; neither imports prom-client.
  */
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ERROR_CODES } from '../errors/codes.js';
 
@@ -151,16 +151,16 @@ export function createMetrics(options: MetricsOptions = {}): GatewayMetrics {
 export function createMetricsPlugin<TContext extends BaseContext>(
   metrics: GatewayMetrics,
 ): ApolloServerPlugin<TContext> {
+  // Stateless, so one listener serves every request (none allocated per request).
+  const listener: GraphQLRequestListener<TContext> = {
+    async willSendResponse({ operation }) {
+      metrics.countRequest(operation?.operation ?? 'unknown');
+    },
+  };
   return {
     async invalidRequestWasReceived() {
       metrics.countRequest('unknown');
     },
-    async requestDidStart() {
-      return {
-        async willSendResponse({ operation }) {
-          metrics.countRequest(operation?.operation ?? 'unknown');
-        },
-      };
-    },
+    requestDidStart: async () => listener,
   };
 }

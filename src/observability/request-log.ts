@@ -43,9 +43,32 @@ export function startRequestLog(
 ): RequestLog {
   const requestId = requestIdOf(req);
   res.setHeader(REQUEST_ID_HEADER, requestId);
-  const child = logger.child({ reqId: requestId });
-  const started = process.hrtime.bigint();
+  // A silent logger writes nothing, so neither a child (pino serialises its bindings when it is
+  // created) nor the request line is worth allocating. Below `info`, the line alone is skipped
+  // (quiet lines are `debug`, lower still).
+  const child = logger.isLevelEnabled('fatal') ? logger.child({ reqId: requestId }) : logger;
   const extra: Record<string, unknown> = {};
+  if (logger.isLevelEnabled('info')) {
+    logWhenClosed(req, res, child, extra, quiet);
+  }
+  const log: RequestLog = {
+    requestId,
+    logger: child,
+    annotate: (fields) => void Object.assign(extra, fields),
+  };
+  logs.set(req, log);
+  return log;
+}
+
+/** Logs the request's line once its response closes, at debug level for `quiet` paths. */
+function logWhenClosed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: Logger,
+  extra: Record<string, unknown>,
+  quiet: (path: string) => boolean,
+): void {
+  const started = process.hrtime.bigint();
   const path = pathOf(req.url);
   res.once('close', () => {
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -57,16 +80,9 @@ export function startRequestLog(
       durationMs: Math.round(durationMs * 1000) / 1000,
       ...(res.writableFinished ? {} : { aborted: true }),
     };
-    if (quiet(path)) child.debug(line, 'request');
-    else child.info(line, 'request');
+    if (quiet(path)) logger.debug(line, 'request');
+    else logger.info(line, 'request');
   });
-  const log: RequestLog = {
-    requestId,
-    logger: child,
-    annotate: (fields) => void Object.assign(extra, fields),
-  };
-  logs.set(req, log);
-  return log;
 }
 
 function pathOf(url: string | undefined): string {

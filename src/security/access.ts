@@ -12,7 +12,7 @@
  * One function, `authenticate(authorizationHeaderValue)`, serves HTTP and WebSocket alike.
  * Transport-free: it sees a header value, never a request.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { namedToken, type Config } from '../config/index.js';
 import { UnauthenticatedError } from '../errors/gateway-error.js';
@@ -106,13 +106,15 @@ const KEY_SET_FAILURES: ReadonlySet<string> = new Set([
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
+// One-shot `hash`: about a fifth of `createHash().update().digest()` (no Hash object), and it
+// runs on every request.
 function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /** A short, non-reversible label for a secret. */
 export function fingerprint(secret: string): string {
-  return sha256(secret).toString('hex').slice(0, 16);
+  return hash('sha256', secret, 'hex').slice(0, 16);
 }
 
 function refuse(message: string): AccessResult {

@@ -6,11 +6,12 @@
  *   aliases and literals, and the selection budget (`GRAPHQL_MAX_SELECTIONS`,
  *   `selections.ts`), which bounds what validation may cost;
  * - **validation** (per document; the WebSocket side asks, Apollo validates and caches for HTTP);
- * - **after validation** (per document and operation name): aliases, literals, depth and cost.
- *   Cost depends on the variables (`pageSize: $n`), so it is kept only for operations sent
- *   without variables.
+ * - **after validation** (per document and operation name): aliases, literals and depth; and
+ *   cost, by the values of the only variables it can depend on (`pageSize: $n`, `@include(if:
+ *   $x)`; `costVariables`), so `asset(id: $id)` is costed once whatever `$id` is.
  *
- * Variables themselves are checked per request (`checkVariables`), never cached.
+ * Variables themselves are checked per request (`checkVariables`), never cached; a cost whose
+ * variables do not coerce is not kept either (execution reports them).
  */
 import {
   GraphQLError,
@@ -25,7 +26,11 @@ import { TooManySelectionsError, type GatewayError } from '../errors/gateway-err
 import {
   checkLiterals,
   checkOperation,
+  checkShape,
   checkSource,
+  costOf,
+  costVariables,
+  refuseCost,
   type DocumentAnalyzer,
   type OperationToCheck,
   type SourceAnalysis,
@@ -47,9 +52,21 @@ export interface DocumentAnalyzerOptions {
 interface Entry {
   readonly source: SourceAnalysis;
   validation?: readonly GraphQLError[];
-  /** By operation name (`''` for an anonymous one), for operations sent without variables. */
-  readonly operations: Map<string, GatewayError | null>;
+  /** By operation name (`''` for an anonymous one). */
+  readonly operations: Map<string, OperationEntry>;
 }
+
+interface OperationEntry {
+  /** Aliases, literals and depth. */
+  readonly shape: GatewayError | null;
+  /** The variables the cost can depend on, by name. */
+  readonly costVariables: readonly string[];
+  /** The cost's refusal (or none) by the values of `costVariables` (`costKey`). */
+  readonly costs: Map<string, GatewayError | null>;
+}
+
+/** The most costs kept per operation (distinct values of its cost variables). */
+const MAX_COSTS_PER_OPERATION = 64;
 
 /** Without `limits`, only parse and validation run (and are cached). */
 export function createDocumentAnalyzer(
@@ -77,18 +94,40 @@ export function createDocumentAnalyzer(
     },
     operation(query, check) {
       if (limits === undefined) return null;
-      const variables = check.variables ?? {};
-      const cacheable = query !== undefined && Object.keys(variables).length === 0;
-      if (!cacheable) return checkOperation(check, limits);
+      if (query === undefined) return checkOperation(check, limits);
       const entry = entryOf(query);
       const name = check.operationName ?? '';
-      if (entry.operations.has(name)) return entry.operations.get(name)!;
-      const refusal = checkOperation(check, limits);
-      // Names that match no operation are not kept: a client could make up any number.
-      if (hasOperation(check.document, name)) entry.operations.set(name, refusal);
+      let operation = entry.operations.get(name);
+      if (operation === undefined) {
+        // Names that match no operation are not kept: a client could make up any number.
+        if (!hasOperation(check.document, name)) return checkOperation(check, limits);
+        operation = {
+          shape: checkShape(check, limits),
+          costVariables: costVariables(check.document),
+          costs: new Map(),
+        };
+        entry.operations.set(name, operation);
+      }
+      if (operation.shape) return operation.shape;
+      const key = costKey(operation.costVariables, check.variables ?? {});
+      const known = operation.costs.get(key);
+      if (known !== undefined) return known;
+      const cost = costOf(check);
+      const refusal = refuseCost(cost, limits);
+      if (cost !== undefined && operation.costs.size < MAX_COSTS_PER_OPERATION) {
+        operation.costs.set(key, refusal);
+      }
       return refusal;
     },
   };
+}
+
+/** The values of `names` in `variables`, as a key; an absent variable differs from `null`. */
+function costKey(names: readonly string[], variables: Record<string, unknown>): string {
+  if (names.length === 0) return '';
+  return JSON.stringify(
+    names.map((name) => (Object.hasOwn(variables, name) ? [variables[name]] : 0)),
+  );
 }
 
 function analyseSource(query: string, limits: Limits | undefined): SourceAnalysis {

@@ -13,7 +13,7 @@
  * distinct document (with the selection budget before validation) for HTTP and WebSocket.
  */
 import { createRequire } from 'node:module';
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   getNamedType,
   isLeafType,
@@ -27,6 +27,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  type ValueNode,
 } from 'graphql';
 import type * as QueryComplexity from 'graphql-query-complexity';
 import type { GraphQLError } from 'graphql';
@@ -223,8 +224,19 @@ export interface OperationToCheck {
  * the variables, since `pageSize: $n` weighs by `$n`).
  */
 export function checkOperation(
-  { schema, document, operationName, variables }: OperationToCheck,
+  check: OperationToCheck,
   limits: Pick<Limits, 'maxAliases' | 'maxDepth' | 'maxCost' | 'maxStringLength' | 'maxListLength'>,
+): GatewayError | null {
+  return checkShape(check, limits) ?? refuseCost(costOf(check), limits);
+}
+
+/**
+ * The checks of {@link checkOperation} that do not depend on the variables: aliases, literal
+ * strings and lists, field depth. `null` also when no operation matches (Apollo reports it).
+ */
+export function checkShape(
+  { document, operationName }: Pick<OperationToCheck, 'document' | 'operationName'>,
+  limits: Pick<Limits, 'maxAliases' | 'maxDepth' | 'maxStringLength' | 'maxListLength'>,
 ): GatewayError | null {
   const literal = checkLiterals(document, limits);
   if (literal) return literal;
@@ -242,24 +254,70 @@ export function checkOperation(
   if (depth > limits.maxDepth) {
     return new QueryTooDeepError(`fields nest ${depth} levels deep`, limits.maxDepth);
   }
+  return null;
+}
 
-  let cost: number;
+/**
+ * The cost of the operation with these variables (see {@link costEstimator}); `undefined` when
+ * the variables do not coerce (execution reports them), infinite past the node limit of
+ * graphql-query-complexity.
+ */
+export function costOf({
+  schema,
+  document,
+  operationName,
+  variables,
+}: OperationToCheck): number | undefined {
   try {
-    cost = getComplexity({
+    return getComplexity({
       schema,
       query: document,
       ...(operationName ? { operationName } : {}),
       variables: variables ?? {},
-      estimators: [costEstimator(schema)],
+      estimators: [estimatorOf(schema)],
     });
   } catch (error) {
     if (error instanceof Error && /maximum allowed number of nodes/.test(error.message)) {
-      return new QueryTooComplexError(Number.POSITIVE_INFINITY, limits.maxCost);
+      return Number.POSITIVE_INFINITY;
     }
-    return null; // Variables that do not coerce: execution reports them.
+    return undefined;
   }
-  if (cost > limits.maxCost) return new QueryTooComplexError(cost, limits.maxCost);
-  return null;
+}
+
+/** The refusal of a cost from {@link costOf}, if it is over `maxCost`. */
+export function refuseCost(
+  cost: number | undefined,
+  limits: Pick<Limits, 'maxCost'>,
+): GatewayError | null {
+  return cost !== undefined && cost > limits.maxCost
+    ? new QueryTooComplexError(cost, limits.maxCost)
+    : null;
+}
+
+/** The field arguments that multiply a selection's cost (see {@link costEstimator}). */
+const SIZE_ARGUMENTS: ReadonlySet<string> = new Set(['pageSize', 'first']);
+
+/**
+ * The variables a document's cost can depend on: those in a size argument ({@link
+ * SIZE_ARGUMENTS}) and those in any directive (`@include(if: $x)` decides what is counted).
+ * Other variables (`asset(id: $id)`) never change the cost, so a cost computed once holds for
+ * every request that sends the same values of these.
+ */
+export function costVariables(document: DocumentNode): readonly string[] {
+  const names = new Set<string>();
+  const collect = (value: ValueNode) =>
+    visit(value, { Variable: (node) => void names.add(node.name.value) });
+  visit(document, {
+    Field(node) {
+      for (const argument of node.arguments ?? []) {
+        if (SIZE_ARGUMENTS.has(argument.name.value)) collect(argument.value);
+      }
+    },
+    Directive(node) {
+      for (const argument of node.arguments ?? []) collect(argument.value);
+    },
+  });
+  return [...names].sort();
 }
 
 /** Aliases, and strings and lists written into the document itself; needs no validation. */
@@ -344,7 +402,8 @@ function selectionDepth(
 
 /**
  * Scalars and enums cost 0, objects 1; a field with a `pageSize` or `first` argument multiplies
- * its selection's cost by it (defaults included); a root mutation field costs 10 more.
+ * its selection's cost by it (defaults included); a root mutation field costs 10 more. Reads no
+ * argument but those ({@link costVariables} relies on it).
  */
 function costEstimator(schema: GraphQLSchema): QueryComplexity.ComplexityEstimator {
   const mutationType = schema.getMutationType();
@@ -357,6 +416,18 @@ function costEstimator(schema: GraphQLSchema): QueryComplexity.ComplexityEstimat
   };
 }
 
+const estimators = new WeakMap<GraphQLSchema, QueryComplexity.ComplexityEstimator>();
+
+/** The estimator of `schema`, built once per schema. */
+function estimatorOf(schema: GraphQLSchema): QueryComplexity.ComplexityEstimator {
+  let estimator = estimators.get(schema);
+  if (estimator === undefined) {
+    estimator = costEstimator(schema);
+    estimators.set(schema, estimator);
+  }
+  return estimator;
+}
+
 /**
  * The Apollo plugin: variables, aliases, literals, depth and cost after validation, before
  * execution. A refusal answers HTTP 400 with the error's code.
@@ -365,17 +436,15 @@ export function createLimitsPlugin<TContext extends BaseContext>(
   limits: Limits,
   documents?: Pick<DocumentAnalyzer, 'operation'>,
 ): ApolloServerPlugin<TContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, schema, operationName }) {
-          const check = { schema, document, operationName, variables: request.variables ?? null };
-          const error =
-            checkVariables(request.variables, limits) ??
-            (documents ? documents.operation(request.query, check) : checkOperation(check, limits));
-          if (error) throw error;
-        },
-      };
+  // Stateless, so one listener serves every request (none allocated per request).
+  const listener: GraphQLRequestListener<TContext> = {
+    async didResolveOperation({ request, document, schema, operationName }) {
+      const check = { schema, document, operationName, variables: request.variables ?? null };
+      const error =
+        checkVariables(request.variables, limits) ??
+        (documents ? documents.operation(request.query, check) : checkOperation(check, limits));
+      if (error) throw error;
     },
   };
+  return { requestDidStart: async () => listener };
 }

@@ -1,6 +1,7 @@
 /**
  * The HTTP wiring: a real server on port 0, real fetch, and the node:http adapter's edges.
  */
+import { request } from 'node:http';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
@@ -26,6 +27,33 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
+/** A POST whose request line carries the full URL (`POST http://host/graphql HTTP/1.1`). */
+function absoluteFormPost(
+  url: string,
+  query: string,
+): Promise<{ statusCode: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: hostname,
+        port,
+        method: 'POST',
+        path: url,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer http-key' },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ query }));
+  });
+}
+
 function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(server.url, {
     method: 'POST',
@@ -47,6 +75,8 @@ describe('the HTTP server', () => {
     });
     expect(created.status).toBe(200);
     expect(created.headers.get('content-type')).toMatch(/^application\/json/);
+    // One caller's data: no shared cache may keep it.
+    expect(created.headers.get('cache-control')).toBe('no-store');
     const { data } = (await created.json()) as {
       data: { createGroup: { id: string; name: string } };
     };
@@ -86,6 +116,7 @@ describe('the HTTP server', () => {
   it('refuses a body that is not JSON with 400 BAD_REQUEST', async () => {
     const response = await post('{ "query": ');
     expect(response.status).toBe(400);
+    expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({
       errors: [
         { message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } },
@@ -133,6 +164,19 @@ describe('the HTTP server', () => {
     });
     expect(put.status).toBe(405);
     await put.text();
+  });
+
+  it('matches the path exactly, and accepts a target in absolute form', async () => {
+    const below = await post({ query: '{ groups { total } }' });
+    expect(below.status).toBe(200);
+    await below.text();
+    const longer = await fetch(`${server.url}/more`, { method: 'POST' });
+    expect(longer.status).toBe(404);
+    await longer.text();
+    // A proxy may send `POST http://host/graphql`: served like `/graphql`.
+    const { statusCode, body } = await absoluteFormPost(server.url, '{ groups { total } }');
+    expect(statusCode).toBe(200);
+    expect(JSON.parse(body)).toEqual({ data: { groups: { total: expect.any(Number) } } });
   });
 
   it('masks unexpected errors over HTTP too, and logs them', async () => {

@@ -55,6 +55,15 @@ describe('countSelections', () => {
   });
 });
 
+/** The analyzer's after-validation answer for `query` (maximum cost 50), by variables. */
+async function costChecker(query: string) {
+  const schema = await buildSchema();
+  const analyzer = createDocumentAnalyzer(schema, { ...limits, maxCost: 50 });
+  const { document } = analyzer.source(query) as { ok: true; document: never };
+  return (variables: Record<string, unknown>) =>
+    analyzer.operation(query, { schema, document, variables });
+}
+
 describe('the document analyzer', () => {
   it('refuses 2,400 repeated fields as QUERY_TOO_COMPLEX before validation, fast', async () => {
     const schema = await buildSchema();
@@ -97,16 +106,29 @@ describe('the document analyzer', () => {
     expect(checkHttpOperations({ query: '{ groups {' }, limits, analyzer)).toBe(null);
   });
 
-  it('caches the cost of operations sent without variables only', async () => {
-    const schema = await buildSchema();
-    const analyzer = createDocumentAnalyzer(schema, { ...limits, maxCost: 50 });
-    const query = 'query Q($n: Int) { groups(pageSize: $n) { items { id name } } }';
-    const { document } = analyzer.source(query) as { ok: true; document: never };
-    const check = (variables: Record<string, unknown> | null) =>
-      analyzer.operation(query, { schema, document, operationName: 'Q', variables });
-    expect(check(null)).toBe(null);
-    expect(check({ n: 100 })?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
-    expect(check({ n: 2 })).toBe(null);
+  it('keys the cost by the variables it depends on, and only those', async () => {
+    const check = await costChecker(
+      'query Q($n: Int, $id: ID!) { asset(id: $id) { id } groups(pageSize: $n) { items { id name } } }',
+    );
+    expect(check({ id: 'a' })).toBe(null);
+    const refusal = check({ n: 100, id: 'a' });
+    expect(refusal?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
+    // Another `$id`, the same `$n`: the kept answer (the very same error), not a new analysis.
+    expect(check({ n: 100, id: 'b' })).toBe(refusal);
+    expect(check({ n: 2, id: 'b' })).toBe(null);
+    expect(check({ n: 100, id: 'c' })).toBe(refusal);
+    // Variables that do not coerce are left to execution, and leave nothing behind.
+    expect(check({ n: 'many', id: 'a' })).toBe(null);
+    expect(check({ n: 100, id: 'd' })).toBe(refusal);
+  });
+
+  it('counts a variable in a directive as one the cost depends on', async () => {
+    const check = await costChecker(
+      'query ($big: Boolean!) { groups(pageSize: 100) @include(if: $big) { items { id } } }',
+    );
+    expect(check({ big: false })).toBe(null);
+    expect(check({ big: true })?.extensions['code']).toBe('QUERY_TOO_COMPLEX');
+    expect(check({ big: false })).toBe(null);
   });
 });
 

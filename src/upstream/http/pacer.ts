@@ -5,7 +5,7 @@
  * is not paced. `Pacer` keeps the buckets in this process; `SharedPacer` (`shared-pacing.ts`)
  * keeps them in Redis, so that several processes together stay under the rate.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A rate: `requests` per `per`, with bursts up to `burst` (default: `requests`). */
 export interface RateLimit {
@@ -127,7 +127,10 @@ export class Pacer implements CallPacer {
   }
 }
 
-/** A bucket's key: a hash of the credential (never the key itself) and the action. */
+/**
+ * A bucket's key: a hash of the credential (never the key itself) and the action. One-shot
+ * `hash`, as it runs on every upstream call.
+ */
 export function bucketKey(credential: string, action: string): string {
-  return `${createHash('sha256').update(credential).digest('base64url').slice(0, 22)}:${action}`;
+  return `${hash('sha256', credential, 'base64url').slice(0, 22)}:${action}`;
 }

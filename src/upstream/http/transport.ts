@@ -118,24 +118,31 @@ class Deadline {
   }
 }
 
+/** Whether undici started writing a request; passed as the request's `opaque`. */
+class SendState {
+  sent = false;
+}
+
 /**
  * Marks the moment undici starts writing the request on a connected socket. Before it, a
  * failure (connect refused or timed out) proves nothing was sent, so even a create may retry.
+ * Composed once per transport (each `compose` builds a Proxy); the state rides in `opaque`.
  */
-function markSent(state: { sent: boolean }): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) =>
-    dispatch(opts, {
-      onRequestStart(controller, context) {
-        state.sent = true;
-        handler.onRequestStart?.(controller, context);
-      },
-      onRequestUpgrade: (...args) => handler.onRequestUpgrade?.(...args),
-      onResponseStart: (...args) => handler.onResponseStart?.(...args),
-      onResponseData: (...args) => handler.onResponseData?.(...args),
-      onResponseEnd: (...args) => handler.onResponseEnd?.(...args),
-      onResponseError: (...args) => handler.onResponseError?.(...args),
-    });
-}
+const markSent: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const state = (opts as { opaque?: unknown }).opaque;
+  if (!(state instanceof SendState)) return dispatch(opts, handler);
+  return dispatch(opts, {
+    onRequestStart(controller, context) {
+      state.sent = true;
+      handler.onRequestStart?.(controller, context);
+    },
+    onRequestUpgrade: (...args) => handler.onRequestUpgrade?.(...args),
+    onResponseStart: (...args) => handler.onResponseStart?.(...args),
+    onResponseData: (...args) => handler.onResponseData?.(...args),
+    onResponseEnd: (...args) => handler.onResponseEnd?.(...args),
+    onResponseError: (...args) => handler.onResponseError?.(...args),
+  });
+};
 
 export class Transport<M extends string> {
   private readonly dispatcher: Dispatcher;
@@ -143,7 +150,7 @@ export class Transport<M extends string> {
 
   constructor(private readonly settings: TransportSettings<M>) {
     if (settings.dispatcher) {
-      this.dispatcher = settings.dispatcher;
+      this.dispatcher = settings.dispatcher.compose(markSent);
     } else {
       // One pool per origin: keep-alive connections, bounded in number (further calls queue).
       this.owned = new Pool(settings.origin, {
@@ -153,7 +160,7 @@ export class Transport<M extends string> {
         headersTimeout: settings.headersTimeoutMs,
         bodyTimeout: settings.bodyTimeoutMs,
       });
-      this.dispatcher = this.owned;
+      this.dispatcher = this.owned.compose(markSent);
     }
   }
 
@@ -313,10 +320,11 @@ export class Transport<M extends string> {
       ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
     };
 
-    const state = { sent: false };
-    let response: Dispatcher.ResponseData;
+    const state = new SendState();
+    let response: Dispatcher.ResponseData<SendState>;
     try {
-      response = await this.dispatcher.compose(markSent(state)).request({
+      response = await this.dispatcher.request({
+        opaque: state,
         origin: settings.origin,
         path: settings.basePath + request.path,
         method: request.method,
@@ -364,7 +372,10 @@ function logFields(failure: Failure): object {
     : { errorCode: codeOf(failure.error), sent: failure.sent };
 }
 
-async function readCapped(response: Dispatcher.ResponseData, limit: number): Promise<Buffer> {
+async function readCapped(
+  response: Dispatcher.ResponseData<unknown>,
+  limit: number,
+): Promise<Buffer> {
   const { body } = response;
   // Destroying the stream below emits `error`; the iterator reports errors by itself.
   body.on('error', () => {});
