@@ -204,8 +204,10 @@ describe('two instances on one Redis', () => {
 
     // Like a crash: the poller stops without freeing its lease, which must expire first.
     await dying.gateway.live.stop({ releaseLeases: false });
-    const crashedAt = Date.now();
     await dying.gateway.stop();
+    // Counted from here: a read the dying instance had in flight may still reach the upstream
+    // while it stops; once stopped, it sends nothing.
+    const crashedAt = Date.now();
 
     await until(
       () => held(survivor),
