@@ -78,6 +78,7 @@ async function main() {
       PORT: '0',
       LOG_LEVEL: 'silent',
       NODE_ENV: 'production',
+      UPSTREAM_URL: stub.url,
       RATE_LIMIT_PER_MINUTE: '0',
       UPSTREAM_API_KEY: 'bench-server-key',
       GATEWAY_TOKENS: 'bench:bench-tenant-token',

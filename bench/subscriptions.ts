@@ -222,6 +222,12 @@ async function serveLive(upstream: Upstream, source: StatusSource, batch = true)
     // The upstream is the in-memory state above; production needs it named.
     UPSTREAM_URL: 'simulator',
     RATE_LIMIT_PER_MINUTE: '0',
+    // Thousands of simulated clients share one address here: the per-address caps and rate
+    // (issue 15) are for real clients, and would refuse the load this measures.
+    RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+    WS_MAX_CONNECTIONS: '100000',
+    WS_MAX_CONNECTIONS_PER_IP: '100000',
+    WS_MAX_SUBSCRIPTIONS: '1000000',
     POLL_INTERVAL_MS: String(INTERVAL_MS),
   });
   const server = await createServer(config, { upstream, logger: pino({ level: 'silent' }), live });
