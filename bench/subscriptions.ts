@@ -236,7 +236,9 @@ async function serveLive(upstream: Upstream, source: StatusSource, batch = true)
 
 async function startRig(batch: boolean): Promise<Rig> {
   const clock = { now: Date.parse('2026-11-21T00:00:00Z') };
-  const state = new SimulatorState({ activationMs: 3_600_000, now: () => clock.now });
+  // Assets turn ACTIVE when the clock is moved on 30 minutes: within the simulator's one hour
+  // after which it forgets an idle key (and its assets) altogether.
+  const state = new SimulatorState({ activationMs: 1_800_000, now: () => clock.now });
   const { upstream, calls } = counting(state);
   const groups: string[] = [];
   const assets: string[] = [];
@@ -414,7 +416,7 @@ async function parentMain(): Promise<void> {
     });
     const processing = await callsPerInterval(rig, 3);
     const flippedAt = Date.now();
-    rig.clock.now += 3_600_000; // every asset turns ACTIVE upstream now
+    rig.clock.now += 1_800_000; // every asset turns ACTIVE upstream now
     await sleep(INTERVAL_MS * 2 + 500);
     const final = await callsPerInterval(rig, 2);
     const { active } = (await ask(child, { cmd: 'close' })) as { active: number[] };
