@@ -15,7 +15,7 @@ import { assertSharedLedger, openLedger, type Ledger } from './ledger/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
-import { openRedis, type RedisConnections } from './redis.js';
+import { openRedis, whenReady, type RedisConnections } from './redis.js';
 import { createRedisRateLimiter } from './security/rate-limit.js';
 import { createServer, type RunningServer, type ServerDeps } from './server.js';
 import { createApimartSimulatorHandler } from './simulator/apimart-http.js';
@@ -29,6 +29,9 @@ import {
   type UpstreamOptions,
 } from './upstream/index.js';
 import { browserHost, freePort, loopbackHost } from './util/hosts.js';
+
+/** How long start-up waits for Redis before serving without it (see `whenReady`). */
+const REDIS_READY_WAIT_MS = 2000;
 
 export const SIMULATOR_PATH = '/simulator';
 
@@ -119,6 +122,11 @@ async function startWithLedger(
   // One connection set for the whole process, closed last (see `launch`).
   const redis = config.redisUrl === null ? null : openRedis(config.redisUrl, logger);
   if (redis) {
+    if (!(await whenReady(redis.commands, REDIS_READY_WAIT_MS))) {
+      logger.warn(
+        `Redis is not ready after ${REDIS_READY_WAIT_MS} ms: starting anyway; until it is, rate limits and upstream pacing are per instance`,
+      );
+    }
     readiness.push(redisReadiness(redis.commands));
     if (ops.rateLimiter === undefined && config.rateLimit.perMinute > 0) {
       ops.rateLimiter = createRedisRateLimiter({

@@ -46,6 +46,26 @@ export function openRedis(url: string, logger: Logger): RedisConnections {
 }
 
 /**
+ * Resolves once `redis` is ready, or after `timeoutMs` (true when ready). Start-up waits on this
+ * so that the first requests already pace and rate-limit from the shared buckets: without an
+ * offline queue, a command sent while the connection is still opening fails, and its caller
+ * falls back to this process's budget. Never rejects: an unreachable Redis is not fatal.
+ */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once('ready', onReady);
+  });
+}
+
+/**
  * `QUIT` when connected, or drop the connection when that fails. While Redis is away, drop it at
  * once: a `QUIT` behind queued commands (a `SUBSCRIBE` made meanwhile) would wait for Redis.
  */
