@@ -6,7 +6,7 @@
  */
 import { UpstreamError, type UpstreamErrorCode } from '../errors.js';
 import type { AnswerClass } from '../http/retry.js';
-import { isRecord, redact } from '../http/transport-errors.js';
+import { errorFields, isRecord, redact } from '../http/transport-errors.js';
 
 /** HTTP statuses documented on real-avatar (400, 401, 402, 429, 500) and the usual others. */
 export const STATUS_CODES: Readonly<Record<number, UpstreamErrorCode>> = {
@@ -56,11 +56,8 @@ export function readError(body: unknown): { code?: string; type?: string; messag
   if (!isRecord(body)) return {};
   const error = isRecord(body.error) ? body.error : isRecord(body.data) ? body.data.error : body;
   if (!isRecord(error)) return {};
-  return {
-    code: stringOr(error.code),
-    type: stringOr(error.type),
-    message: stringOr(error.message) ?? stringOr(body.message),
-  };
+  const fields = errorFields(error);
+  return { ...fields, message: fields.message ?? stringOr(body.message) };
 }
 
 /** Maps an error answer (a non-2xx status, or a 2xx envelope whose `code` is not 200). */

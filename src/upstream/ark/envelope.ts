@@ -5,7 +5,7 @@
  */
 import { UpstreamError, type UpstreamErrorCode } from '../errors.js';
 import type { AnswerClass } from '../http/retry.js';
-import { isRecord, redact } from '../http/transport-errors.js';
+import { errorFields, isRecord, redact } from '../http/transport-errors.js';
 import type { ArkAction } from './actions.js';
 
 /** Upstream codes that decide on their own, whatever the status. */
@@ -142,9 +142,9 @@ export function readEnvelope(body: unknown): {
       message: stringOr(error?.Message),
     };
   }
-  const generic = body.error;
-  if (!isRecord(generic)) return { shape: 'none' };
-  return { shape: 'generic', code: stringOr(generic.code), message: stringOr(generic.message) };
+  if (!isRecord(body.error)) return { shape: 'none' };
+  const { code, message } = errorFields(body.error);
+  return { shape: 'generic', code, message };
 }
 
 function stringOr(value: unknown): string | undefined {

@@ -181,3 +181,17 @@ export function withOutcomeUnknown(error: UpstreamError): UpstreamError {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
+
+/**
+ * The fields of an OpenAI-style error object, `{ code, type, message }`, as apimart and the
+ * resellers' own gateways in front of Ark send it (inside `{ error: … }`), read leniently: only
+ * non-empty strings are kept. Each dialect decides where the object sits and what it means.
+ */
+export function errorFields(error: Record<string, unknown>): {
+  code?: string;
+  type?: string;
+  message?: string;
+} {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  return { code: text(error.code), type: text(error.type), message: text(error.message) };
+}
