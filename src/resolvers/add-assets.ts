@@ -24,7 +24,7 @@ import type { Asset, CallOptions, NewAsset } from '../upstream/port.js';
 import { createAssets, type CreateOutcome } from './create-assets.js';
 import { toAddAssetFailure, toAsset } from './mappers.js';
 import { ledgerCall } from '../graphql/tenancy.js';
-import { idempotently, type Finished } from './idempotent.js';
+import { idempotently, predatesAttempt, type Finished } from './idempotent.js';
 import { reviveDates } from './owned-writes.js';
 
 /** How many `createAsset` calls one `addAssets` runs at once (upstream allows ~30 in flight). */
@@ -46,6 +46,8 @@ type FailureFields = Parameters<typeof toAddAssetFailure>[0];
 interface Note {
   created: Array<{ index: number; id: string }>;
   unknown: number[];
+  /** When the first attempt began (added by `idempotently`). */
+  sentAt?: number;
 }
 
 /**
@@ -84,7 +86,7 @@ async function upload(
   await ctx.tenancy.assertWritable();
   const known = new Map<number, string>(note?.created.map((c) => [c.index, c.id]) ?? []);
   if (note && note.unknown.length > 0) {
-    for (const [index, id] of await findUnconfirmed(ctx, opts, items, note.unknown)) {
+    for (const [index, id] of await findUnconfirmed(ctx, opts, items, note)) {
       known.set(index, id);
     }
   }
@@ -141,14 +143,15 @@ async function upload(
 
 /**
  * The assets that unconfirmed items may have created: in the group, of the same type and name,
- * and owned by nobody in the ledger (everything the gateway confirmed is owned). The upstream
- * does not echo an asset's source URL, so the name and type are what can be matched.
+ * owned by nobody in the ledger (everything the gateway confirmed is owned), and not older than
+ * the first attempt (`predatesAttempt`). The upstream does not echo an asset's source URL, so the
+ * name and type are what can be matched.
  */
 async function findUnconfirmed(
   ctx: GatewayContext,
   opts: CallOptions,
   items: readonly NewAsset[],
-  indexes: readonly number[],
+  note: Note,
 ): Promise<Map<number, string>> {
   const groupId = items[0]!.groupId;
   const inGroup: Asset[] = [];
@@ -164,12 +167,13 @@ async function findUnconfirmed(
   const { ledger } = ctx.tenancy;
   const unowned: Asset[] = [];
   for (const asset of inGroup) {
+    if (predatesAttempt(asset.createdAt, note)) continue;
     if (!ledger || (await ledgerCall(() => ledger.ownerOf('asset', asset.id))) === null) {
       unowned.push(asset);
     }
   }
   const found = new Map<number, string>();
-  for (const index of indexes) {
+  for (const index of note.unknown) {
     const item = items[index]!;
     const match = unowned.findIndex(
       (a) => a.type === item.type && (a.name ?? undefined) === item.name,

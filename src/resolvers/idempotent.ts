@@ -26,7 +26,10 @@ export interface IdempotentRun<T> {
   key: string | null | undefined;
   /** What must match for a replay (the checked arguments, without the key). */
   input: unknown;
-  /** Runs the operation; `note` comes from a reconciliation (see `reconcile`). */
+  /**
+   * Runs the operation; `note` comes from a reconciliation (see `reconcile`): the earlier
+   * attempt's note, with `sentAt`, when the first attempt began (see `predatesAttempt`).
+   */
   run(note?: unknown): Promise<Finished<T>>;
   /** Turns a stored answer (through JSON) back into one. */
   revive(stored: unknown): T;
@@ -70,17 +73,41 @@ export async function idempotently<T>(ctx: GatewayContext, op: IdempotentRun<T>)
         'A request with this idempotencyKey is still running; retry it shortly.',
         'idempotencyKey',
       );
-    case 'new':
-      return settle(ledger, begun.claim, op.input, op.run(), outcome);
-    case 'reconcile':
-      return settle(ledger, begun.claim, op.input, op.run(begun.note ?? {}), outcome);
+    case 'new': {
+      const sentAt = ctx.now().getTime();
+      return settle(ledger, begun.claim, op.input, sentAt, op.run(), outcome);
+    }
+    case 'reconcile': {
+      const note = (begun.note ?? {}) as Record<string, unknown>;
+      // The first attempt's start bounds what a reconciliation may take for its own.
+      const sentAt = typeof note.sentAt === 'number' ? note.sentAt : ctx.now().getTime();
+      return settle(ledger, begun.claim, op.input, sentAt, op.run({ ...note, sentAt }), outcome);
+    }
   }
+}
+
+/**
+ * How much earlier than the gateway's clock the upstream may stamp what an attempt created: a
+ * reconciliation ignores resources created before the first attempt by more than this.
+ */
+export const RECONCILE_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * Whether a resource found upstream during a reconciliation predates the first attempt (`note`
+ * as `run` received it): an unowned resource that old was made outside the gateway, and
+ * claiming it would hand it to the caller's tenant. Unknown creation times do not exclude.
+ */
+export function predatesAttempt(createdAt: Date | null, note: unknown): boolean {
+  const sentAt = (note as { sentAt?: unknown } | undefined)?.sentAt;
+  if (createdAt === null || typeof sentAt !== 'number') return false;
+  return createdAt.getTime() < sentAt - RECONCILE_CLOCK_SKEW_MS;
 }
 
 async function settle<T>(
   ledger: Ledger,
   claim: IdempotencyClaim,
   input: unknown,
+  sentAt: number,
   running: Promise<Finished<T>>,
   outcome: (finished: Finished<T>) => T,
 ): Promise<T> {
@@ -92,7 +119,7 @@ async function settle<T>(
     // Anything else created nothing (partial effects come back as `unknown`): a retry sends.
     await (
       isUpstreamError(error) && error.outcomeUnknown
-        ? ledger.markOutcomeUnknown(claim, { input })
+        ? ledger.markOutcomeUnknown(claim, { input, sentAt })
         : ledger.releaseIdempotent(claim)
     ).catch(() => undefined);
     throw error;
@@ -100,7 +127,11 @@ async function settle<T>(
   await ledgerCall(() =>
     'done' in finished
       ? ledger.completeIdempotent(claim, finished.done, finished.owned)
-      : ledger.markOutcomeUnknown(claim, finished.note, finished.owned),
+      : ledger.markOutcomeUnknown(
+          claim,
+          { ...(finished.note as Record<string, unknown>), sentAt },
+          finished.owned,
+        ),
   );
   return outcome(finished);
 }

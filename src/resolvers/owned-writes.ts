@@ -6,12 +6,13 @@
 import type { GatewayContext } from '../graphql/context.js';
 import { ledgerCall } from '../graphql/tenancy.js';
 import type { CallOptions, Group, NewGroup } from '../upstream/port.js';
-import type { Finished } from './idempotent.js';
+import { predatesAttempt, type Finished } from './idempotent.js';
 
 /**
  * Creates a group, to be recorded as the tenant's (`owned`). With `note` (an earlier attempt of
  * the same idempotency key ended without confirmation), first looks upstream for the group that
- * attempt may have created: a virtual group of the same name that nobody owns yet.
+ * attempt may have created: a virtual group of the same name that nobody owns yet and that is
+ * not older than that attempt (`predatesAttempt`).
  */
 export async function createOwnedGroup(
   ctx: GatewayContext,
@@ -20,7 +21,7 @@ export async function createOwnedGroup(
   note?: unknown,
 ): Promise<Finished<Group>> {
   await ctx.tenancy.assertWritable();
-  const found = note === undefined ? null : await findUnownedGroup(ctx, opts, input.name);
+  const found = note === undefined ? null : await findUnownedGroup(ctx, opts, input.name, note);
   const id = found?.id ?? (await ctx.upstream.createGroup(opts, input)).id;
   const owned = { groups: [{ id, kind: 'VIRTUAL' as const, name: input.name }] };
   if (found) return { done: found, owned };
@@ -40,11 +41,12 @@ export async function createOwnedGroup(
   return { done: created, owned };
 }
 
-/** The newest virtual group named exactly `name` that the ledger gives to nobody. */
+/** The newest virtual group named exactly `name`, not older than the attempt, owned by nobody. */
 async function findUnownedGroup(
   ctx: GatewayContext,
   opts: CallOptions,
   name: string,
+  note: unknown,
 ): Promise<Group | null> {
   const { ledger } = ctx.tenancy;
   const page = await ctx.upstream.listGroups(opts, {
@@ -53,7 +55,8 @@ async function findUnownedGroup(
     page: 1,
     pageSize: 100,
   });
-  for (const group of page.items.filter((g) => g.name === name)) {
+  for (const group of page.items) {
+    if (group.name !== name || predatesAttempt(group.createdAt, note)) continue;
     if (!ledger || (await ledgerCall(() => ledger.ownerOf('group', group.id))) === null) {
       return group;
     }

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
-import type { CallOptions, NewAsset } from '../../src/upstream/port.js';
+import type { CallOptions, NewAsset, NewGroup } from '../../src/upstream/port.js';
 import { secretHash } from '../../src/util/secret-hash.js';
 import { startApi, type Api } from '../helpers/api-harness.js';
 import { createStoreFixture, type StoreFixture } from '../ledger/stores.js';
@@ -24,6 +24,8 @@ describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (sto
   let groupId: string;
   /** How the next `createAsset` ends: as usual, or unconfirmed (after or without creating). */
   let nextCreate: 'ok' | 'unknown-created' | 'unknown-lost' = 'ok';
+  /** The same for the next `createGroup`. */
+  let nextGroup: 'ok' | 'unknown-created' | 'unknown-lost' = 'ok';
 
   beforeAll(async () => {
     fixture = await createStoreFixture(store);
@@ -38,10 +40,23 @@ describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (sto
   async function start() {
     ledger = await fixture.open();
     nextCreate = 'ok';
+    nextGroup = 'ok';
     let created = 0;
     api = await startApi({
       ledger,
       overrides: {
+        async createGroup(opts: CallOptions, input: NewGroup) {
+          const mode = nextGroup;
+          nextGroup = 'ok';
+          if (mode === 'unknown-lost') {
+            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
+          }
+          const result = await api.state.createGroup(opts, input);
+          if (mode === 'unknown-created') {
+            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
+          }
+          return result;
+        },
         async createAsset(opts: CallOptions, input: NewAsset) {
           const mode = nextCreate;
           nextCreate = 'ok';
@@ -113,6 +128,58 @@ describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (sto
     expect(await ledger.ownerOf('asset', asset!.id)).toBe(`key:${secretHash('key-a')}`);
     // Settled now: a third call replays.
     expect(await api.exec(ADD, { groupId, key: 'k3', name: 'face' })).toEqual(retry);
+  });
+
+  it('never claims an older asset made outside the gateway, however alike', async () => {
+    const counts = await start();
+    // The same name and type, uploaded straight to the upstream (owned by no tenant) half an hour
+    // before the gateway's attempt.
+    const outside = await api.state.createAsset(
+      { credential: 'key-a' },
+      { groupId, url: 'https://example.com/other.png', type: 'IMAGE', name: 'face' },
+    );
+    api.clock.advance(30 * 60 * 1000);
+    nextCreate = 'unknown-lost';
+    await api.exec(ADD, { groupId, key: 'k5', name: 'face' });
+    const retry = await api.exec(ADD, { groupId, key: 'k5', name: 'face' });
+    const [added] = retry.data!.addAssets.assets;
+    expect(added.id).not.toBe(outside.id);
+    // The retry looked, found nothing of its own, and sent the upload once.
+    expect(counts.created()).toBe(1);
+    expect(await upstreamAssets()).toHaveLength(2);
+    expect(await ledger.ownerOf('asset', outside.id)).toBeNull();
+  });
+
+  const CREATE_GROUP = `mutation ($key: String) {
+    createGroup(input: { name: "Shared name", idempotencyKey: $key }) { id name }
+  }`;
+  const groupsNamed = async (name: string) =>
+    (await api.state.listGroups({ credential: 'key-a' }, { page: 1, pageSize: 100 })).items.filter(
+      (g) => g.name === name,
+    );
+
+  it('finds an unconfirmed createGroup that did happen, and does not create it again', async () => {
+    await start();
+    nextGroup = 'unknown-created';
+    const first = await api.exec(CREATE_GROUP, { key: 'g1' });
+    expect(first.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    const retry = await api.exec(CREATE_GROUP, { key: 'g1' });
+    const [group] = await groupsNamed('Shared name');
+    expect(retry.data!.createGroup).toEqual({ id: group!.id, name: 'Shared name' });
+    expect(await groupsNamed('Shared name')).toHaveLength(1);
+    expect(await ledger.ownerOf('group', group!.id)).toBe(`key:${secretHash('key-a')}`);
+  });
+
+  it('never claims an older group of the same name made outside the gateway', async () => {
+    await start();
+    const outside = await api.state.createGroup({ credential: 'key-a' }, { name: 'Shared name' });
+    api.clock.advance(30 * 60 * 1000);
+    nextGroup = 'unknown-lost';
+    await api.exec(CREATE_GROUP, { key: 'g2' });
+    const retry = await api.exec(CREATE_GROUP, { key: 'g2' });
+    expect(retry.data!.createGroup.id).not.toBe(outside.id);
+    expect(await groupsNamed('Shared name')).toHaveLength(2);
+    expect(await ledger.ownerOf('group', outside.id)).toBeNull();
   });
 
   it('sends an unconfirmed upload that did not happen once, after looking for it', async () => {
