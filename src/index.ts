@@ -41,12 +41,16 @@ async function main(): Promise<void> {
   logger.info({ url: server.url }, `avatar-gateway ready at ${server.url}`);
 
   const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    const { shutdownDelayMs: delayMs, shutdownTimeoutMs: timeoutMs } = config;
+    logger.info({ signal, delayMs, timeoutMs }, 'shutting down');
     // Connections still open after the grace period are closed by stop(); this is the backstop.
-    setTimeout(() => {
-      logger.error('shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 5000).unref();
+    setTimeout(
+      () => {
+        logger.error('shutdown did not finish in time; exiting');
+        process.exit(1);
+      },
+      delayMs + timeoutMs + 5000,
+    ).unref();
     server.stop().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -10,6 +10,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLError, GraphQLSchema } from 'graphql';
 import {
@@ -189,8 +190,9 @@ export interface RunningServer {
   /** Where GraphQL is served, e.g. `http://127.0.0.1:4000/graphql`. */
   url: string;
   /**
-   * Stops accepting requests, lets in-flight ones finish (`config.shutdownTimeoutMs` at most),
-   * closes. Idempotent.
+   * Reports not ready at once; after `config.shutdownDelayMs` (serving as usual meanwhile), stops
+   * accepting requests, lets in-flight ones finish (`config.shutdownTimeoutMs` at most), closes.
+   * Idempotent.
    */
   stop(): Promise<void>;
 }
@@ -316,7 +318,13 @@ export async function createServer(
   }
   return {
     url: urlOf(httpServer),
-    stop: () => (stopping ??= apollo.stop()),
+    // `/readyz` answers 503 from the first call; with a delay, everything else goes on as usual
+    // until the drain starts, so connections a load balancer still sends are not refused.
+    stop: () =>
+      (stopping ??= (async () => {
+        if (config.shutdownDelayMs > 0) await sleep(config.shutdownDelayMs);
+        await apollo.stop();
+      })()),
   };
 }
 

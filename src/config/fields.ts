@@ -63,6 +63,13 @@ export const SERVER = {
     max: 600_000,
     doc: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed',
   }),
+  shutdownDelayMs: integer({
+    env: 'SHUTDOWN_DELAY_MS',
+    default: 0,
+    min: 0,
+    max: 120_000,
+    doc: 'on SIGTERM/SIGINT, how long to keep accepting and answering as usual (with `/readyz` at 503) before the shutdown begins, so that a load balancer stops routing here first (e.g. 5000 behind Kubernetes)',
+  }),
   httpRequestTimeoutMs: integer({
     env: 'HTTP_REQUEST_TIMEOUT_MS',
     default: 30_000,

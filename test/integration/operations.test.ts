@@ -231,6 +231,30 @@ describe('graceful stop', () => {
     await stopped;
   });
 
+  it('with SHUTDOWN_DELAY_MS, reports not ready at once and serves as usual until the drain', async () => {
+    const gateway = await start({ env: { SHUTDOWN_DELAY_MS: '600' } });
+    gateways = [];
+    const port = Number(new URL(gateway.url).port);
+    const readyz = () =>
+      new Promise<number>((resolve, reject) => {
+        get({ host: '127.0.0.1', port, path: '/readyz', agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on('error', reject);
+      });
+    expect(await readyz()).toBe(200);
+    const before = Date.now();
+    const stopped = gateway.stop();
+    // A load balancer still sending here meets a new connection served, and learns from /readyz.
+    expect(await readyz()).toBe(503);
+    expect(await healthOnNewConnection(port)).toBe(200);
+    const answer = await gateway.gql('{ groups { total } }', undefined, KEY);
+    expect(answer.status).toBe(200);
+    await stopped;
+    expect(Date.now() - before).toBeGreaterThanOrEqual(550);
+    expect(await tryConnect(port)).toBe('ECONNREFUSED');
+  });
+
   it('closes connections still open after SHUTDOWN_TIMEOUT_MS', async () => {
     const started = deferred();
     const gateway = await start({

@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       rateLimit: { perMinute: 600, burst: 100, perIpPerMinute: 1200, perIpBurst: 200 },
       redisUrl: null,
       shutdownTimeoutMs: 10_000,
+      shutdownDelayMs: 0,
       httpRequestTimeoutMs: 30_000,
       assetUrlsAllowInternal: false,
       pollIntervalMs: 2000,
