@@ -12,7 +12,19 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   root: here('.'),
   base: '/',
-  plugins: [react()],
+  plugins: [
+    react(),
+    {
+      // Vite's dev server serves graphiql.html at /graphiql too: say so to the console, as the
+      // gateway does when GraphiQL is on (src/web/console.ts `GRAPHIQL_META`).
+      name: 'graphiql-meta',
+      apply: 'serve',
+      transformIndexHtml: (_html, { path }) =>
+        path === '/index.html'
+          ? [{ tag: 'meta', attrs: { name: 'avatar-gateway:graphiql', content: '/graphiql' } }]
+          : [],
+    },
+  ],
   build: {
     outDir: here('../dist/console'),
     emptyOutDir: true,

@@ -9,6 +9,13 @@ import { GroupsPage } from './pages/GroupsPage';
 import { VerifyPage } from './pages/VerifyPage';
 import { hrefOf, useRoute, type Route } from './route';
 
+/**
+ * Where GraphiQL is, when the gateway serves it: it adds this `<meta>` to the page only then
+ * (src/web/console.ts `GRAPHIQL_META`), so a gateway with GraphiQL off shows no link to a 404.
+ */
+const graphiqlHref =
+  document.querySelector<HTMLMetaElement>('meta[name="avatar-gateway:graphiql"]')?.content || null;
+
 export function App() {
   const [credential, setCredential] = useState(readCredential);
   const gateway = useMemo(
@@ -40,7 +47,7 @@ export function App() {
           <a href={hrefOf.verify} aria-current={route.page === 'verify' ? 'page' : undefined}>
             Verify a real person
           </a>
-          <a href="/graphiql">GraphiQL</a>
+          {graphiqlHref && <a href={graphiqlHref}>GraphiQL</a>}
         </nav>
         <button
           type="button"

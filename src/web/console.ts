@@ -7,6 +7,9 @@
  * graphql-ws), no framing. Two exceptions, each for a reason: the console shows upstream image
  * previews (`img-src https:`: the signed URLs of the asset service's storage), and GraphiQL's
  * stylesheet embeds its fonts (`font-src data:`). Images and fonts cannot run code.
+ *
+ * The console learns whether GraphiQL is served from a `<meta>` in its page (no inline script,
+ * no extra request): see `GRAPHIQL_META`.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +24,14 @@ export const DEFAULT_CONSOLE_ROOT = fileURLToPath(new URL('../../dist/console/',
 export const CONSOLE_PATH = '/';
 export const GRAPHIQL_PATH = '/graphiql';
 const ASSETS_PREFIX = '/assets/';
+
+/**
+ * The `name` of the `<meta>` added to the console's page while GraphiQL is served, its `content`
+ * GraphiQL's path. The console (console/src/App.tsx) links to GraphiQL only when it is there, so
+ * a gateway with GraphiQL off shows no link to a 404. `npm run dev:console` adds it too
+ * (console/vite.config.ts).
+ */
+export const GRAPHIQL_META = 'avatar-gateway:graphiql';
 
 const BASE_POLICY = [
   "default-src 'none'",
@@ -63,9 +74,17 @@ export function createConsoleHandler(
   options: ConsoleHandlerOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const root = options.root ?? DEFAULT_CONSOLE_ROOT;
-  const pages = new Map<string, { file: string; csp: string }>();
-  if (options.console) pages.set(CONSOLE_PATH, { file: 'index.html', csp: CONSOLE_CSP });
-  if (options.graphiql) pages.set(GRAPHIQL_PATH, { file: 'graphiql.html', csp: GRAPHIQL_CSP });
+  /** `head`: markup added at the end of the page's `<head>`. */
+  const pages = new Map<string, { file: string; csp: string; head: string }>();
+  if (options.console) {
+    const head = options.graphiql
+      ? `<meta name="${GRAPHIQL_META}" content="${GRAPHIQL_PATH}">`
+      : '';
+    pages.set(CONSOLE_PATH, { file: 'index.html', csp: CONSOLE_CSP, head });
+  }
+  if (options.graphiql) {
+    pages.set(GRAPHIQL_PATH, { file: 'graphiql.html', csp: GRAPHIQL_CSP, head: '' });
+  }
   if (pages.size > 0 && !existsSync(join(root, 'index.html'))) {
     options.logger.warn(
       { root },
@@ -94,7 +113,8 @@ export function createConsoleHandler(
       headers['x-frame-options'] = 'DENY';
     }
     readFile(file).then(
-      (body) => {
+      (content) => {
+        const body = page?.head ? addToHead(content, page.head) : content;
         res.writeHead(200, { ...headers, 'content-length': String(body.length) });
         res.end(req.method === 'HEAD' ? undefined : body);
       },
@@ -109,6 +129,13 @@ export function createConsoleHandler(
     );
     return true;
   };
+}
+
+/** `html` with `markup` at the end of its `<head>`; unchanged without one. */
+function addToHead(html: Buffer, markup: string): Buffer {
+  const text = html.toString('utf8');
+  const at = text.indexOf('</head>');
+  return at < 0 ? html : Buffer.from(`${text.slice(0, at)}${markup}\n${text.slice(at)}`);
 }
 
 /** The file name under `/assets/`, or `null` unless it is one plain name (no `..`, no `/`). */

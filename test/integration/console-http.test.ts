@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { Client, fetchExchange, gql } from '@urql/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONSOLE_CSP, GRAPHIQL_CSP, createConsoleHandler } from '../../src/web/console.js';
+import {
+  CONSOLE_CSP,
+  GRAPHIQL_CSP,
+  GRAPHIQL_META,
+  createConsoleHandler,
+} from '../../src/web/console.js';
 import { errorCodes, startTestGateway, type TestGateway } from '../helpers/http-gateway.js';
 
 let gateway: TestGateway | undefined;
@@ -34,6 +39,8 @@ describe('where the console and GraphiQL are served', () => {
     const html = await page.text();
     const script = /<script type="module" crossorigin src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();
+    // How the console knows to link to GraphiQL.
+    expect(html).toContain(`<meta name="${GRAPHIQL_META}" content="/graphiql">\n</head>`);
     const bundle = await get(gateway, script!);
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
@@ -61,7 +68,10 @@ describe('where the console and GraphiQL are served', () => {
 
   it('serves the console in production with CONSOLE_ENABLED, GraphiQL with GRAPHQL_LANDING_PAGE', async () => {
     gateway = await startTestGateway({ env: { NODE_ENV: 'production', CONSOLE_ENABLED: 'true' } });
-    expect((await get(gateway, '/')).status).toBe(200);
+    const page = await get(gateway, '/');
+    expect(page.status).toBe(200);
+    // So the console shows no link to GraphiQL.
+    expect(await page.text()).not.toContain(GRAPHIQL_META);
     expect((await get(gateway, '/graphiql')).status).toBe(404);
     await gateway.stop();
     gateway = await startTestGateway({

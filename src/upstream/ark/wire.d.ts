@@ -255,255 +255,16 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/seedance2/real-avatar": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * apimart real avatar, three steps on one endpoint
-         * @description One endpoint, three steps chosen by the body's shape:
-         *     1. `callback_url` creates an H5 session; the answer is a task whose result (from
-         *        `GET /v1/tasks/{id}`) holds `byted_token` and `h5_link`.
-         *     2. `byted_token` queries the verification result and yields the real-person group id.
-         *        **Inferred**: the documents show no response for this step (M1), one integrator says
-         *        it "returns group_id" (M11). Accepted shapes: `data.result.group_id`, `data.group_id`,
-         *        or a task without either whose `GET /v1/tasks/{id}` result holds `group_id` (named
-         *        examples below).
-         *     3. `group_id` with `assets[]` submits assets for review; the answer is a review task.
-         */
-        post: operations["apimartRealAvatar"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/seedance2/private-avatar": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * apimart virtual avatar batch submit
-         * @description Submits up to 20 assets into a virtual group (`group_id`), or creates the group first
-         *     (`group` with a name) when no `group_id` is given. A single asset may be given as
-         *     `url`/`name` instead of `assets[]`. The answer is a task to poll with `GET /v1/tasks/{id}`.
-         */
-        post: operations["apimartPrivateAvatar"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/tasks/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * apimart task status
-         * @description Polls any apimart task. A failed task is still HTTP 200: read `data.status`. A review
-         *     task that rejects some assets ends `failed` **with** `result` (its usable assets stay
-         *     usable) and `error.code = task_failed`.
-         */
-        get: operations["apimartGetTask"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/seedance2/private-avatar/groups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * apimart asset library, list groups
-         * @description **Inferred** (M7, M8, M9): one of apimart's newer management endpoints, not on the stored
-         *     apimart pages. Recorded live (M8): `?name=` filters, the answer is the Volcengine envelope
-         *     (`ResponseMetadata` + `Result.Items[]` with PascalCase `Id`, `Name`, ...), not
-         *     `{code, data}`, and the list is the whole account's library, about 20 items by default.
-         *     The item fields beyond `Id` and `Name`, `Total`, and the paging parameters are not
-         *     recorded: the paging names here follow Ark's `PageNumber`/`PageSize` in apimart's
-         *     snake_case (a guess). Free of charge (M7).
-         */
-        get: operations["apimartListGroups"];
-        put?: never;
-        /**
-         * apimart asset library, create a virtual group
-         * @description **Inferred** (M7, M9): the route is reported by integrators; its body and answer are not
-         *     recorded. The body takes the fields of `private-avatar`'s `group` in snake_case; the
-         *     answer is the Volcengine envelope with the new group's `Id`, as the list answers.
-         */
-        post: operations["apimartCreateGroup"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/seedance2/private-avatar/groups/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
-                 * @example group-20260601191715-9q47m
-                 */
-                id: components["parameters"]["ApimartGroupIdPath"];
-            };
-            cookie?: never;
-        };
-        /**
-         * apimart asset library, get one group
-         * @description **Inferred** (M7, M9): route reported, answer not recorded; the Volcengine envelope with
-         *     the group as a list item.
-         */
-        get: operations["apimartGetGroup"];
-        put?: never;
-        post?: never;
-        /**
-         * apimart asset library, delete a group and its assets
-         * @description **Inferred** (M7, M9): route reported, answer not recorded; an empty `Result`, as
-         *     upstream's DeleteAssetGroup.
-         */
-        delete: operations["apimartDeleteGroup"];
-        options?: never;
-        head?: never;
-        /**
-         * apimart asset library, rename a group
-         * @description **Inferred** (M7, M9): route reported, body and answer not recorded; `name` and
-         *     `description` as in the create body, the answer is the group's `Id`.
-         */
-        patch: operations["apimartUpdateGroup"];
-        trace?: never;
-    };
-    "/v1/seedance2/private-avatar/assets": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * apimart asset library, list assets
-         * @description **Inferred** (M7, M8, M9): recorded live (M8): 401 without a key, 200 with one, the
-         *     Volcengine envelope with PascalCase `Result.Items[]` (`Id`, `Name`, `Status`, ...),
-         *     `group_id` and `name` filters work, about 20 items by default, and the list is the whole
-         *     account's library. Other item fields, the status values (guessed as upstream's three),
-         *     `Total` and the paging parameters (named as for groups) are not recorded. Free of charge.
-         */
-        get: operations["apimartListAssets"];
-        put?: never;
-        /**
-         * apimart asset library, submit assets for review
-         * @description **Inferred** (M7, M10): the newer twin of `POST /v1/seedance2/private-avatar`. Clients
-         *     send `{model, group | group_id, asset_type, assets[]}` (at most 20, M8) and read
-         *     `data.id`, a review task polled with `GET /v1/tasks/{id}`; limits are checked at once
-         *     ("违规立即 400", M7). A group is created when `group` is given without `group_id`.
-         */
-        post: operations["apimartSubmitAssets"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/seedance2/private-avatar/assets/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description An asset id (`asset_id` in a review task's result).
-                 * @example asset-20260602153901-x7k2m
-                 */
-                id: components["parameters"]["ApimartAssetIdPath"];
-            };
-            cookie?: never;
-        };
-        /**
-         * apimart asset library, get one asset with its review status
-         * @description **Inferred** (M7 "单个素材详情（含审核状态）", M9): route reported, answer not recorded;
-         *     the Volcengine envelope with the asset as a list item. No failure reason is known to be
-         *     given (apimart's review results carry none, M7).
-         */
-        get: operations["apimartGetAsset"];
-        put?: never;
-        post?: never;
-        /**
-         * apimart asset library, delete an asset
-         * @description **Inferred** (M7, M9): route reported, answer not recorded; an empty `Result`.
-         */
-        delete: operations["apimartDeleteAsset"];
-        options?: never;
-        head?: never;
-        /**
-         * apimart asset library, rename an asset
-         * @description **Inferred** (M7, M9): route reported, body and answer not recorded; `name`, answered
-         *     with an empty `Result` as upstream's UpdateAsset.
-         */
-        patch: operations["apimartUpdateAsset"];
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * @description Routing selector (fixed values).
-         * @example doubao-seedance-2-0-260128
-         * @enum {string}
-         */
-        Model: "doubao-seedance-2-0-260128" | "doubao-seedance-2-0-fast-260128";
-        /**
-         * @description `AIGC` is a virtual avatar group, `LivenessFace` a verified real person.
-         * @enum {string}
-         */
-        GroupType: "AIGC" | "LivenessFace";
-        /**
-         * @description Capitalised.
-         * @enum {string}
-         */
-        AssetType: "Image" | "Video" | "Audio";
-        /**
-         * @description `Processing` is not usable yet; `Active` and `Failed` are final.
-         * @enum {string}
-         */
-        AssetStatus: "Processing" | "Active" | "Failed";
-        /**
-         * @description Volcengine project. **Inferred**: not on the gateway's pages; upstream it is optional
-         *     and defaults to `default`.
-         * @example default
-         */
-        ProjectName: string;
-        /**
-         * @description When something happened. The seeds (003) say an ISO 8601 `date-time` string in UTC, and
-         *     that is what this gateway family documents and our examples show. **Tolerated variant**:
-         *     one deployment (TgxMaas) was recorded answering Unix seconds (`1789449985`) in ①-④ and
-         *     ⑥-⑨ (live captures, upstream-evidence.md §1 D3, source S3), so an integer is accepted
-         *     too. Clients should read both.
-         * @example 2026-06-01T11:17:15Z
-         */
-        Timestamp: string | number;
+        /** @description Any non-2xx answer of the Ark-style interfaces. */
+        ErrorResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"] & Record<string, never>;
+            /** @description Absent or empty on error. */
+            Result?: Record<string, never> | null;
+        };
         /** @description The Volcengine response metadata, passed through. */
         ResponseMetadata: {
             /**
@@ -536,41 +297,84 @@ export interface components {
             /** @example The request is not authorized. */
             Message?: string;
         };
-        /**
-         * @description **Tolerated variant** for errors the reseller's own gateway answers before the upstream is
-         *     reached (401, 429): the OpenAI-style `{error: {...}}` body that new-api-based gateways
-         *     send, and the generic body recorded on TgxMaas 429s under load (upstream-evidence.md §1
-         *     L2024, S5). No source shows the Volcengine envelope on these; none shows this body on
-         *     this family's pages either.
-         */
-        GatewayErrorBody: {
-            error: {
-                /** @example upstream_asset_error */
-                code?: string | null;
-                /** @example Volcengine asset operation failed */
-                message: string;
-                /** @example rate_limit_error */
-                type?: string;
+        ExchangeBytedTokenResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"];
+            Result: {
+                /**
+                 * @description The real-person group id for ⑥; empty while the person has not finished.
+                 * @example group-20260331145705-xxxxx
+                 */
+                GroupId?: string;
+                /** @description **Inferred**: some deployments name it `Id`. */
+                Id?: string;
+                GroupType?: components["schemas"]["GroupType"];
             };
         };
-        /** @description The Volcengine envelope (as documented) or the generic gateway body (as seen). */
-        GatewayLevelError: components["schemas"]["ErrorResponse"] | components["schemas"]["GatewayErrorBody"];
-        /** @description Any non-2xx answer of the Ark-style interfaces. */
-        ErrorResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"] & Record<string, never>;
-            /** @description Absent or empty on error. */
-            Result?: Record<string, never> | null;
-        };
-        Group: {
-            /** @example group-20260601191715-9q47m */
-            Id: string;
-            /** @example my_virtual_group */
-            Name?: string;
-            Description?: string;
-            GroupType?: components["schemas"]["GroupType"];
+        /**
+         * @description `AIGC` is a virtual avatar group, `LivenessFace` a verified real person.
+         * @enum {string}
+         */
+        GroupType: "AIGC" | "LivenessFace";
+        ExchangeBytedTokenRequest: {
+            model: components["schemas"]["Model"];
+            /**
+             * @description `Result.BytedToken` of ⑪ (call within 120 seconds).
+             * @example 202603311449168C23BA26A1B2C3D4E5F6
+             */
+            BytedToken: string;
             ProjectName?: components["schemas"]["ProjectName"];
-            CreateTime?: components["schemas"]["Timestamp"];
-            UpdateTime?: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description Volcengine project. **Inferred**: not on the gateway's pages; upstream it is optional
+         *     and defaults to `default`.
+         * @example default
+         */
+        ProjectName: string;
+        /**
+         * @description Routing selector (fixed values).
+         * @example doubao-seedance-2-0-260128
+         * @enum {string}
+         */
+        Model: "doubao-seedance-2-0-260128" | "doubao-seedance-2-0-fast-260128";
+        CreateRealPersonSessionResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"];
+            Result: {
+                /** @example 202603311449168C23BA26A1B2C3D4E5F6 */
+                BytedToken: string;
+                /**
+                 * @description **Inferred**; confirmed by a raw BytePlus answer (E1). Embeds temporary credentials:
+                 *     never log it. Expires about 120 seconds after ⑪ (resellers, E4, E5).
+                 */
+                H5Link?: string;
+                /** @description **Inferred**. Echo of the request. */
+                CallbackURL?: string;
+            };
+        };
+        CreateRealPersonSessionRequest: {
+            model: components["schemas"]["Model"];
+            /**
+             * Format: uri
+             * @description Where the browser is sent after the H5 flow (your own page).
+             */
+            CallbackURL: string;
+            /**
+             * @description H5 page language. **Inferred, no public source** that the gateway maps it to the
+             *     link's `lng=`; the official request lists only `CallbackURL` and `ProjectName` (A1, S2).
+             * @default zh
+             * @enum {string}
+             */
+            Lng?: "zh" | "en" | "zh-Hant";
+            ProjectName?: components["schemas"]["ProjectName"];
+        };
+        UpdateAssetRequest: {
+            model: components["schemas"]["Model"];
+            /** @description Must equal the path id. */
+            Id: string;
+            Name?: string;
+        };
+        GetAssetResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"];
+            Result: components["schemas"]["Asset"];
         };
         Asset: {
             /** @example asset-20260602153901-x7k2m */
@@ -592,110 +396,34 @@ export interface components {
              */
             LastInferenceTime?: components["schemas"]["Timestamp"];
         };
-        CreateAssetGroupRequest: {
-            model: components["schemas"]["Model"];
-            /**
-             * @description Group name (required), at most 64 characters.
-             * @example my_virtual_group
-             */
-            Name: string;
-            /** @description Optional, at most 300 characters. */
-            Description?: string;
-            /**
-             * @description Virtual avatars are always `AIGC`; may be omitted. Only `AIGC` can be created.
-             * @default AIGC
-             * @enum {string}
-             */
-            GroupType?: "AIGC";
-            ProjectName?: components["schemas"]["ProjectName"];
-        };
-        CreateAssetGroupResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"];
-            /** @description Upstream returns only `Id`; some deployments return the whole group. */
-            Result: {
-                /**
-                 * @description The GroupId, used by later calls.
-                 * @example group-20260601191715-9q47m
-                 */
-                Id: string;
-            };
-        };
-        ListAssetGroupsRequest: {
-            model: components["schemas"]["Model"];
-            Filter?: {
-                /** @description Fuzzy match on the group name. */
-                Name?: string;
-                GroupIds?: string[];
-                GroupType?: components["schemas"]["GroupType"];
-            };
-            /** @default 1 */
-            PageNumber?: number;
-            /** @default 10 */
-            PageSize?: number;
-            ProjectName?: components["schemas"]["ProjectName"];
-        };
-        ListAssetGroupsResponse: {
+        /**
+         * @description When something happened. The seeds (003) say an ISO 8601 `date-time` string in UTC, and
+         *     that is what this gateway family documents and our examples show. **Tolerated variant**:
+         *     one deployment (TgxMaas) was recorded answering Unix seconds (`1789449985`) in ①-④ and
+         *     ⑥-⑨ (live captures, upstream-evidence.md §1 D3, source S3), so an integer is accepted
+         *     too. Clients should read both.
+         * @example 2026-06-01T11:17:15Z
+         */
+        Timestamp: string | number;
+        /**
+         * @description `Processing` is not usable yet; `Active` and `Failed` are final.
+         * @enum {string}
+         */
+        AssetStatus: "Processing" | "Active" | "Failed";
+        /**
+         * @description Capitalised.
+         * @enum {string}
+         */
+        AssetType: "Image" | "Video" | "Audio";
+        ListAssetsResponse: {
             ResponseMetadata: components["schemas"]["ResponseMetadata"];
             Result: {
-                /** @description The count as the gateway documents it (seed 003). */
                 Total?: number;
-                /**
-                 * @description **Tolerated variant**: Volcengine's name for `Total`, sent by deployments that pass
-                 *     the upstream answer through (upstream-evidence.md §2.2 D2).
-                 */
+                /** @description The upstream's name for `Total`. */
                 TotalCount?: number;
                 PageNumber?: number;
                 PageSize?: number;
-                Items: components["schemas"]["Group"][];
-            };
-        };
-        GetAssetGroupResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"];
-            Result: components["schemas"]["Group"];
-        };
-        UpdateAssetGroupRequest: {
-            model: components["schemas"]["Model"];
-            /** @description Must equal the path id. */
-            Id: string;
-            Name?: string;
-            Description?: string;
-        };
-        /** @description The answer of ④ ⑤ ⑨ ⑩. */
-        UpdateResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"];
-            /** @description `{}` or `{Id}` (or, at some deployments, the whole object). */
-            Result?: {
-                Id?: string;
-            };
-        };
-        CreateAssetRequest: {
-            model: components["schemas"]["Model"];
-            /**
-             * @description `Result.Id` of ①, or the real-person `GroupId` of ⑫.
-             * @example group-20260601191715-9q47m
-             */
-            GroupId: string;
-            /**
-             * @description A publicly reachable URL (the field name is all caps).
-             * @example https://example.com/figure.jpg
-             */
-            URL: string;
-            AssetType: components["schemas"]["AssetType"];
-            /**
-             * @description Optional remark, at most 64 characters.
-             * @example full-body
-             */
-            Name?: string;
-            ProjectName?: components["schemas"]["ProjectName"];
-        };
-        CreateAssetResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"];
-            Result: {
-                /**
-                 * @description The AssetId, for the ⑧ poll and `asset://` references.
-                 * @example asset-20260318071009-xxxxx
-                 */
-                Id: string;
+                Items: components["schemas"]["Asset"][];
             };
         };
         ListAssetsRequest: {
@@ -723,318 +451,146 @@ export interface components {
             SortOrder?: "Asc" | "Desc";
             ProjectName?: components["schemas"]["ProjectName"];
         };
-        ListAssetsResponse: {
+        CreateAssetResponse: {
             ResponseMetadata: components["schemas"]["ResponseMetadata"];
             Result: {
-                Total?: number;
-                /** @description The upstream's name for `Total`. */
-                TotalCount?: number;
-                PageNumber?: number;
-                PageSize?: number;
-                Items: components["schemas"]["Asset"][];
+                /**
+                 * @description The AssetId, for the ⑧ poll and `asset://` references.
+                 * @example asset-20260318071009-xxxxx
+                 */
+                Id: string;
             };
         };
-        GetAssetResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"];
-            Result: components["schemas"]["Asset"];
+        CreateAssetRequest: {
+            model: components["schemas"]["Model"];
+            /**
+             * @description `Result.Id` of ①, or the real-person `GroupId` of ⑫.
+             * @example group-20260601191715-9q47m
+             */
+            GroupId: string;
+            /**
+             * @description A publicly reachable URL (the field name is all caps).
+             * @example https://example.com/figure.jpg
+             */
+            URL: string;
+            AssetType: components["schemas"]["AssetType"];
+            /**
+             * @description Optional remark, at most 64 characters.
+             * @example full-body
+             */
+            Name?: string;
+            ProjectName?: components["schemas"]["ProjectName"];
         };
-        UpdateAssetRequest: {
+        /** @description The answer of ④ ⑤ ⑨ ⑩. */
+        UpdateResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"];
+            /** @description `{}` or `{Id}` (or, at some deployments, the whole object). */
+            Result?: {
+                Id?: string;
+            };
+        };
+        UpdateAssetGroupRequest: {
             model: components["schemas"]["Model"];
             /** @description Must equal the path id. */
             Id: string;
             Name?: string;
+            Description?: string;
         };
-        CreateRealPersonSessionRequest: {
-            model: components["schemas"]["Model"];
-            /**
-             * Format: uri
-             * @description Where the browser is sent after the H5 flow (your own page).
-             */
-            CallbackURL: string;
-            /**
-             * @description H5 page language. **Inferred, no public source** that the gateway maps it to the
-             *     link's `lng=`; the official request lists only `CallbackURL` and `ProjectName` (A1, S2).
-             * @default zh
-             * @enum {string}
-             */
-            Lng?: "zh" | "en" | "zh-Hant";
+        GetAssetGroupResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"];
+            Result: components["schemas"]["Group"];
+        };
+        Group: {
+            /** @example group-20260601191715-9q47m */
+            Id: string;
+            /** @example my_virtual_group */
+            Name?: string;
+            Description?: string;
+            GroupType?: components["schemas"]["GroupType"];
             ProjectName?: components["schemas"]["ProjectName"];
+            CreateTime?: components["schemas"]["Timestamp"];
+            UpdateTime?: components["schemas"]["Timestamp"];
         };
-        CreateRealPersonSessionResponse: {
+        ListAssetGroupsResponse: {
             ResponseMetadata: components["schemas"]["ResponseMetadata"];
             Result: {
-                /** @example 202603311449168C23BA26A1B2C3D4E5F6 */
-                BytedToken: string;
+                /** @description The count as the gateway documents it (seed 003). */
+                Total?: number;
                 /**
-                 * @description **Inferred**; confirmed by a raw BytePlus answer (E1). Embeds temporary credentials:
-                 *     never log it. Expires about 120 seconds after ⑪ (resellers, E4, E5).
+                 * @description **Tolerated variant**: Volcengine's name for `Total`, sent by deployments that pass
+                 *     the upstream answer through (upstream-evidence.md §2.2 D2).
                  */
-                H5Link?: string;
-                /** @description **Inferred**. Echo of the request. */
-                CallbackURL?: string;
+                TotalCount?: number;
+                PageNumber?: number;
+                PageSize?: number;
+                Items: components["schemas"]["Group"][];
             };
         };
-        ExchangeBytedTokenRequest: {
+        ListAssetGroupsRequest: {
             model: components["schemas"]["Model"];
-            /**
-             * @description `Result.BytedToken` of ⑪ (call within 120 seconds).
-             * @example 202603311449168C23BA26A1B2C3D4E5F6
-             */
-            BytedToken: string;
-            ProjectName?: components["schemas"]["ProjectName"];
-        };
-        ExchangeBytedTokenResponse: {
-            ResponseMetadata: components["schemas"]["ResponseMetadata"];
-            Result: {
-                /**
-                 * @description The real-person group id for ⑥; empty while the person has not finished.
-                 * @example group-20260331145705-xxxxx
-                 */
-                GroupId?: string;
-                /** @description **Inferred**: some deployments name it `Id`. */
-                Id?: string;
+            Filter?: {
+                /** @description Fuzzy match on the group name. */
+                Name?: string;
+                GroupIds?: string[];
                 GroupType?: components["schemas"]["GroupType"];
             };
+            /** @default 1 */
+            PageNumber?: number;
+            /** @default 10 */
+            PageSize?: number;
+            ProjectName?: components["schemas"]["ProjectName"];
         };
-        /** @description apimart's error body. */
-        ApimartError: {
+        /** @description The Volcengine envelope (as documented) or the generic gateway body (as seen). */
+        GatewayLevelError: components["schemas"]["ErrorResponse"] | components["schemas"]["GatewayErrorBody"];
+        /**
+         * @description **Tolerated variant** for errors the reseller's own gateway answers before the upstream is
+         *     reached (401, 429): the OpenAI-style `{error: {...}}` body that new-api-based gateways
+         *     send, and the generic body recorded on TgxMaas 429s under load (upstream-evidence.md §1
+         *     L2024, S5). No source shows the Volcengine envelope on these; none shows this body on
+         *     this family's pages either.
+         */
+        GatewayErrorBody: {
             error: {
-                /** @description A string or a number, depending on the endpoint. */
-                code?: string | number;
+                /** @example upstream_asset_error */
+                code?: string | null;
+                /** @example Volcengine asset operation failed */
                 message: string;
-                /** @description e.g. `invalid_request_error`, `authentication_error`, `payment_required`, `rate_limit_error`. */
+                /** @example rate_limit_error */
                 type?: string;
             };
         };
-        /** Step 1, create the H5 session */
-        ApimartCreateSession: {
-            /**
-             * Format: uri
-             * @description apimart notifies this URL after the H5 verification.
-             */
-            callback_url: string;
-            /** @default default */
-            project_name?: string;
-        };
-        /** Step 2, query the verification result */
-        ApimartQueryVerification: {
-            byted_token: string;
-            /** @default default */
-            project_name?: string;
-        };
-        /** Step 3, submit real-person assets */
-        ApimartSubmitRealAssets: {
-            group_id: string;
-            /** @default default */
-            project_name?: string;
-            /**
-             * @description `Video` (default, recommended for real people) or `Image`.
-             * @default Video
-             * @enum {string}
-             */
-            asset_type?: "Video" | "Image";
-            assets: components["schemas"]["ApimartAssetInput"][];
-        };
-        ApimartAssetInput: {
-            url: string;
-            name?: string;
-        };
-        /** @description Either `assets[]` (at most 20) or the single-asset `url`/`name`. */
-        ApimartPrivateAvatarRequest: {
-            group?: {
-                name: string;
-                description?: string;
-            };
-            group_id?: string;
-            /** @default default */
-            project_name?: string;
-            /**
-             * @default Image
-             * @enum {string}
-             */
-            asset_type?: "Image" | "Video" | "Audio";
-            assets?: components["schemas"]["ApimartAssetInput"][];
-            url?: string;
-            name?: string;
-        } | unknown | unknown;
-        /**
-         * @description A task's status as `GET /v1/tasks/{id}` reports it (M2).
-         * @enum {string}
-         */
-        ApimartTaskStatus: "pending" | "processing" | "completed" | "failed" | "cancelled";
-        /**
-         * @description The answer of a call that starts a task: `data.id` is the task to poll. **Inferred** for
-         *     real-avatar step 2 (see that operation): `data.group_id` or `data.result.group_id` may
-         *     come instead of, or beside, a task id.
-         */
-        ApimartTaskAccepted: {
-            /** @example 200 */
-            code: number;
-            data: {
-                id?: string;
-                object?: string;
+        CreateAssetGroupResponse: {
+            ResponseMetadata: components["schemas"]["ResponseMetadata"];
+            /** @description Upstream returns only `Id`; some deployments return the whole group. */
+            Result: {
                 /**
-                 * @description The task statuses, plus `submitted` and `queued`, which creation answers of other
-                 *     apimart endpoints use (M5).
-                 * @enum {string}
+                 * @description The GroupId, used by later calls.
+                 * @example group-20260601191715-9q47m
                  */
-                status?: "submitted" | "queued" | "pending" | "processing" | "completed" | "failed" | "cancelled";
-                /** @description **Inferred**: step 2's group id, one of the plausible shapes. */
-                group_id?: string;
-                progress?: number;
-                model?: string;
-                result?: {
-                    /** @description **Inferred**: step 2's group id, one of the plausible shapes. */
-                    group_id?: string;
-                };
-                error?: components["schemas"]["ApimartTaskError"];
-            };
-        };
-        /** @description A task's failure (`task_failed` for a review that rejected some assets). */
-        ApimartTaskError: {
-            code?: string;
-            message?: string;
-        };
-        ApimartReviewedAsset: {
-            asset_id: string;
-            /** @description `asset://<asset_id>` */
-            asset_url?: string;
-            /** @enum {string} */
-            status: "Active" | "Failed";
-        };
-        ApimartTaskResponse: {
-            /** @example 200 */
-            code: number;
-            data: {
-                id: string;
-                status: components["schemas"]["ApimartTaskStatus"];
-                progress?: number;
-                /**
-                 * @description Session task: `byted_token`, `h5_link`, `raw_response`. Review task: `assets`,
-                 *     `usable_assets`, `failed_assets`, kept when the task ends `failed` (seed 004,
-                 *     although M2 says a result comes only with `completed`). **Inferred**: a
-                 *     verification task (step 2) answers `group_id`.
-                 */
-                result?: {
-                    byted_token?: string;
-                    h5_link?: string;
-                    raw_response?: Record<string, never>;
-                    assets?: components["schemas"]["ApimartReviewedAsset"][];
-                    usable_assets?: components["schemas"]["ApimartReviewedAsset"][];
-                    failed_assets?: components["schemas"]["ApimartReviewedAsset"][];
-                    /** @description **Inferred**: step 2's group id, when step 2 answered a task. */
-                    group_id?: string;
-                };
-                /** @description Unix seconds. */
-                created?: number;
-                /** @description Unix seconds, when done. */
-                completed?: number;
-                /** @description Seconds. */
-                estimated_time?: number;
-                /** @description Seconds, when done. */
-                actual_time?: number;
-                error?: components["schemas"]["ApimartTaskError"];
-            };
-        };
-        /** @description **Inferred** (M7): the fields of `private-avatar`'s `group`, plus `project_name`. */
-        ApimartCreateGroupRequest: {
-            name: string;
-            description?: string;
-            /** @default default */
-            project_name?: string;
-        };
-        /** @description **Inferred** (M7): what to change. */
-        ApimartUpdateGroupRequest: {
-            name?: string;
-            description?: string;
-        };
-        /** @description **Inferred** (M7): the new name. */
-        ApimartUpdateAssetRequest: {
-            name: string;
-        };
-        /**
-         * @description **Inferred** (M7, M10): `asset_type` and `assets[]` are required; `group_id` names an
-         *     existing group, else `group` creates one ("不传自动创建"). `model` picks the duration
-         *     limits (`seedance-2.5` for up to 30 s; 2.0 by default).
-         */
-        ApimartSubmitAssetsRequest: {
-            /** @example seedance-2.5 */
-            model?: string;
-            group?: {
-                name: string;
-                description?: string;
-            };
-            group_id?: string;
-            /** @default default */
-            project_name?: string;
-            /** @enum {string} */
-            asset_type: "Image" | "Video" | "Audio";
-            assets: components["schemas"]["ApimartAssetInput"][];
-        };
-        /**
-         * @description **Inferred** (M8): the Volcengine `ResponseMetadata`, as the recorded list answers carry;
-         *     only its presence was recorded.
-         */
-        ApimartLibraryMetadata: {
-            RequestId?: string;
-        };
-        /** @description **Inferred** (M8): the Volcengine envelope, PascalCase items (`Id`, `Name`) as Ark's groups. */
-        ApimartGroupList: {
-            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
-            Result: {
-                Items: components["schemas"]["Group"][];
-                /** @description **Inferred**: not recorded. */
-                Total?: number;
-                PageNumber?: number;
-                PageSize?: number;
-            };
-        };
-        /** @description **Inferred** (M8): the Volcengine envelope, PascalCase items (`Id`, `Name`, `Status`) as Ark's assets. */
-        ApimartAssetList: {
-            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
-            Result: {
-                Items: components["schemas"]["Asset"][];
-                /** @description **Inferred**: not recorded. */
-                Total?: number;
-                PageNumber?: number;
-                PageSize?: number;
-            };
-        };
-        /** @description **Inferred** (M7): one group, in the list's envelope. */
-        ApimartGroupResult: {
-            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
-            Result: components["schemas"]["Group"];
-        };
-        /** @description **Inferred** (M7): one asset, in the list's envelope. */
-        ApimartAssetResult: {
-            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
-            Result: components["schemas"]["Asset"];
-        };
-        /** @description **Inferred** (M7): the id of what was created or changed, in the list's envelope. */
-        ApimartIdResult: {
-            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
-            Result: {
                 Id: string;
             };
         };
-        /** @description **Inferred** (M7): an empty `Result`, in the list's envelope. */
-        ApimartEmptyResult: {
-            ResponseMetadata?: components["schemas"]["ApimartLibraryMetadata"];
-            Result: Record<string, never>;
+        CreateAssetGroupRequest: {
+            model: components["schemas"]["Model"];
+            /**
+             * @description Group name (required), at most 64 characters.
+             * @example my_virtual_group
+             */
+            Name: string;
+            /** @description Optional, at most 300 characters. */
+            Description?: string;
+            /**
+             * @description Virtual avatars are always `AIGC`; may be omitted. Only `AIGC` can be created.
+             * @default AIGC
+             * @enum {string}
+             */
+            GroupType?: "AIGC";
+            ProjectName?: components["schemas"]["ProjectName"];
         };
     };
     responses: {
-        /** @description A required field is missing or a value is invalid. */
-        BadRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponse"];
-            };
-        };
-        /** @description The URL could not be fetched, or the file is not acceptable. */
-        CreateAssetBadRequest: {
+        /** @description **Inferred, no public source**: the BytedToken is unknown (a placeholder code). */
+        TokenNotFound: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1054,21 +610,17 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /**
-         * @description **Inferred**: the Bearer key is missing or unknown. The gateway's own answer is
-         *     undocumented: the Volcengine envelope (example `Unauthorized`) or, as resellers' gateways
-         *     answer their own errors, the generic body (example `generic`).
-         */
-        Unauthorized: {
+        /** @description The asset does not exist or was deleted. */
+        AssetNotFound: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["GatewayLevelError"];
+                "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The key lacks a permission, or the account lacks the creation-rights plan. */
-        Forbidden: {
+        /** @description The URL could not be fetched, or the file is not acceptable. */
+        CreateAssetBadRequest: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1085,26 +637,8 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The asset does not exist or was deleted. */
-        AssetNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponse"];
-            };
-        };
-        /** @description The project named by `ProjectName` does not exist. */
-        ProjectNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ErrorResponse"];
-            };
-        };
-        /** @description **Inferred, no public source**: the BytedToken is unknown (a placeholder code). */
-        TokenNotFound: {
+        /** @description The upstream failed. */
+        InternalError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1126,8 +660,17 @@ export interface components {
                 "application/json": components["schemas"]["GatewayLevelError"];
             };
         };
-        /** @description The upstream failed. */
-        InternalError: {
+        /** @description The project named by `ProjectName` does not exist. */
+        ProjectNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The key lacks a permission, or the account lacks the creation-rights plan. */
+        Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
@@ -1136,75 +679,34 @@ export interface components {
             };
         };
         /**
-         * @description The body is not valid JSON or breaks the schema, or (**Inferred**, codes not recorded)
-         *     what it names cannot be used: an unknown, used or expired `byted_token`, a failed
-         *     liveness check, an unknown `group_id`, a batch over 20 items.
+         * @description **Inferred**: the Bearer key is missing or unknown. The gateway's own answer is
+         *     undocumented: the Volcengine envelope (example `Unauthorized`) or, as resellers' gateways
+         *     answer their own errors, the generic body (example `generic`).
          */
-        ApimartBadRequest: {
+        Unauthorized: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ApimartError"];
+                "application/json": components["schemas"]["GatewayLevelError"];
             };
         };
-        /** @description The Bearer token is missing or invalid. */
-        ApimartUnauthorized: {
+        /** @description A required field is missing or a value is invalid. */
+        BadRequest: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ApimartError"];
-            };
-        };
-        /** @description The balance is too low. */
-        ApimartPaymentRequired: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ApimartError"];
-            };
-        };
-        /** @description **Inferred**: no task with that id. */
-        ApimartTaskNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ApimartError"];
-            };
-        };
-        /** @description Rate limited. */
-        ApimartTooManyRequests: {
-            headers: {
-                "Retry-After": components["headers"]["Retry-After-Optional"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ApimartError"];
-            };
-        };
-        /** @description apimart failed (also used for some parameter problems, `build_request_failed`). */
-        ApimartInternalError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ApimartError"];
-            };
-        };
-        /** @description **Inferred**: no such group or asset for this key (body not recorded; apimart's error body assumed). */
-        ApimartNotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["ApimartError"];
+                "application/json": components["schemas"]["ErrorResponse"];
             };
         };
     };
     parameters: {
+        /**
+         * @description The asset id (`Result.Id` of ⑥).
+         * @example asset-20260602153901-x7k2m
+         */
+        AssetIdPath: string;
         /**
          * @description Routing selector; pass one of the fixed values.
          * @example doubao-seedance-2-0-260128
@@ -1222,32 +724,6 @@ export interface components {
          * @example group-20260601191715-9q47m
          */
         GroupIdPath: string;
-        /**
-         * @description The asset id (`Result.Id` of ⑥).
-         * @example asset-20260602153901-x7k2m
-         */
-        AssetIdPath: string;
-        /**
-         * @description **Inferred, a guess**: the page to read, from 1. No recorded call pages (M8 saw a
-         *     default page of about 20 items); named after Ark's `PageNumber` in apimart's snake_case.
-         * @example 1
-         */
-        ApimartPageNumber: number;
-        /**
-         * @description **Inferred, a guess**: items per page (see `page_number`); 20 by default, as recorded (M8).
-         * @example 20
-         */
-        ApimartPageSize: number;
-        /**
-         * @description A group id (`Result.Id` of the create call, or step 2's group id).
-         * @example group-20260601191715-9q47m
-         */
-        ApimartGroupIdPath: string;
-        /**
-         * @description An asset id (`asset_id` in a review task's result).
-         * @example asset-20260602153901-x7k2m
-         */
-        ApimartAssetIdPath: string;
     };
     requestBodies: never;
     headers: {
@@ -1259,11 +735,6 @@ export interface components {
          * @example 2
          */
         "Retry-After": number;
-        /**
-         * @description Seconds to wait before calling again. **Inferred**; apimart does not document it.
-         * @example 2
-         */
-        "Retry-After-Optional": number;
     };
     pathItems: never;
 }
@@ -1675,434 +1146,6 @@ export interface operations {
             404: components["responses"]["TokenNotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
-        };
-    };
-    apimartRealAvatar: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ApimartCreateSession"] | components["schemas"]["ApimartQueryVerification"] | components["schemas"]["ApimartSubmitRealAssets"];
-            };
-        };
-        responses: {
-            /** @description A task (steps 1 and 3) or the verification result (step 2). */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartTaskAccepted"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            402: components["responses"]["ApimartPaymentRequired"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartPrivateAvatar: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ApimartPrivateAvatarRequest"];
-            };
-        };
-        responses: {
-            /** @description The review task. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartTaskAccepted"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            402: components["responses"]["ApimartPaymentRequired"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartGetTask: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Language of messages.
-                 * @example en
-                 */
-                language?: "zh" | "en" | "ko" | "ja";
-            };
-            header?: never;
-            path: {
-                /**
-                 * @description The task id returned when the task was created.
-                 * @example task_01K8Z3QH5G7X2M4N6P8R0T2V4W
-                 */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The task. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartTaskResponse"];
-                };
-            };
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartTaskNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartListGroups: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Only groups whose name contains this (M8).
-                 * @example mascot
-                 */
-                name?: string;
-                /**
-                 * @description **Inferred, a guess**: the page to read, from 1. No recorded call pages (M8 saw a
-                 *     default page of about 20 items); named after Ark's `PageNumber` in apimart's snake_case.
-                 * @example 1
-                 */
-                page_number?: components["parameters"]["ApimartPageNumber"];
-                /**
-                 * @description **Inferred, a guess**: items per page (see `page_number`); 20 by default, as recorded (M8).
-                 * @example 20
-                 */
-                page_size?: components["parameters"]["ApimartPageSize"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The groups, newest first. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartGroupList"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartCreateGroup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ApimartCreateGroupRequest"];
-            };
-        };
-        responses: {
-            /** @description The new group's id. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartIdResult"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartGetGroup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
-                 * @example group-20260601191715-9q47m
-                 */
-                id: components["parameters"]["ApimartGroupIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The group. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartGroupResult"];
-                };
-            };
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartDeleteGroup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
-                 * @example group-20260601191715-9q47m
-                 */
-                id: components["parameters"]["ApimartGroupIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartEmptyResult"];
-                };
-            };
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartUpdateGroup: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description A group id (`Result.Id` of the create call, or step 2's group id).
-                 * @example group-20260601191715-9q47m
-                 */
-                id: components["parameters"]["ApimartGroupIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ApimartUpdateGroupRequest"];
-            };
-        };
-        responses: {
-            /** @description Updated. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartIdResult"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartListAssets: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Only the assets of this group (M8).
-                 * @example group-20260601191715-9q47m
-                 */
-                group_id?: string;
-                /**
-                 * @description Only assets whose name contains this (M8).
-                 * @example front
-                 */
-                name?: string;
-                /**
-                 * @description **Inferred, a guess**: the page to read, from 1. No recorded call pages (M8 saw a
-                 *     default page of about 20 items); named after Ark's `PageNumber` in apimart's snake_case.
-                 * @example 1
-                 */
-                page_number?: components["parameters"]["ApimartPageNumber"];
-                /**
-                 * @description **Inferred, a guess**: items per page (see `page_number`); 20 by default, as recorded (M8).
-                 * @example 20
-                 */
-                page_size?: components["parameters"]["ApimartPageSize"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The assets, newest first. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartAssetList"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartSubmitAssets: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ApimartSubmitAssetsRequest"];
-            };
-        };
-        responses: {
-            /** @description The review task. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartTaskAccepted"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            402: components["responses"]["ApimartPaymentRequired"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartGetAsset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description An asset id (`asset_id` in a review task's result).
-                 * @example asset-20260602153901-x7k2m
-                 */
-                id: components["parameters"]["ApimartAssetIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The asset. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartAssetResult"];
-                };
-            };
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartDeleteAsset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description An asset id (`asset_id` in a review task's result).
-                 * @example asset-20260602153901-x7k2m
-                 */
-                id: components["parameters"]["ApimartAssetIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartEmptyResult"];
-                };
-            };
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
-        };
-    };
-    apimartUpdateAsset: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /**
-                 * @description An asset id (`asset_id` in a review task's result).
-                 * @example asset-20260602153901-x7k2m
-                 */
-                id: components["parameters"]["ApimartAssetIdPath"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ApimartUpdateAssetRequest"];
-            };
-        };
-        responses: {
-            /** @description Updated. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApimartEmptyResult"];
-                };
-            };
-            400: components["responses"]["ApimartBadRequest"];
-            401: components["responses"]["ApimartUnauthorized"];
-            404: components["responses"]["ApimartNotFound"];
-            429: components["responses"]["ApimartTooManyRequests"];
-            500: components["responses"]["ApimartInternalError"];
         };
     };
 }
