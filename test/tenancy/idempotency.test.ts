@@ -17,15 +17,27 @@ const ADD = `mutation ($groupId: ID!, $key: String, $name: String) {
   }
 }`;
 
+type Ending = 'ok' | 'unknown-created' | 'unknown-lost';
+
+/** Runs `create` and ends as `ending` says: as usual, or timed out after or without creating. */
+async function endAs<T>(ending: Ending, create: () => Promise<T>): Promise<T> {
+  const timedOut = () =>
+    new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
+  if (ending === 'unknown-lost') throw timedOut();
+  const result = await create();
+  if (ending === 'unknown-created') throw timedOut();
+  return result;
+}
+
 describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (store) => {
   let fixture: StoreFixture;
   let ledger: Ledger;
   let api: Api;
   let groupId: string;
   /** How the next `createAsset` ends: as usual, or unconfirmed (after or without creating). */
-  let nextCreate: 'ok' | 'unknown-created' | 'unknown-lost' = 'ok';
+  let nextCreate: Ending = 'ok';
   /** The same for the next `createGroup`. */
-  let nextGroup: 'ok' | 'unknown-created' | 'unknown-lost' = 'ok';
+  let nextGroup: Ending = 'ok';
 
   beforeAll(async () => {
     fixture = await createStoreFixture(store);
@@ -46,29 +58,18 @@ describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (sto
       ledger,
       overrides: {
         async createGroup(opts: CallOptions, input: NewGroup) {
-          const mode = nextGroup;
+          const ending = nextGroup;
           nextGroup = 'ok';
-          if (mode === 'unknown-lost') {
-            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
-          }
-          const result = await api.state.createGroup(opts, input);
-          if (mode === 'unknown-created') {
-            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
-          }
-          return result;
+          return endAs(ending, () => api.state.createGroup(opts, input));
         },
         async createAsset(opts: CallOptions, input: NewAsset) {
-          const mode = nextCreate;
+          const ending = nextCreate;
           nextCreate = 'ok';
-          if (mode === 'unknown-lost') {
-            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
-          }
-          const result = await api.state.createAsset(opts, input);
-          created++;
-          if (mode === 'unknown-created') {
-            throw new UpstreamError('UPSTREAM_TIMEOUT', 'timed out', { outcomeUnknown: true });
-          }
-          return result;
+          return endAs(ending, async () => {
+            const result = await api.state.createAsset(opts, input);
+            created++;
+            return result;
+          });
         },
       },
     });
