@@ -165,7 +165,7 @@ async function startWithLedger(
   const state = new SimulatorState({
     activationMs: config.simulatorActivationMs,
     tokenTtlMs: config.verificationTtlSeconds * 1000,
-    h5LinkTtlMs: config.simulatorH5LinkTtlSeconds * 1000,
+    h5LinkTtlMs: config.h5LinkTtlSeconds * 1000,
     h5BaseUrl: `http://${browserHost(config.host)}:${port}${SIMULATOR_PATH}`,
   });
   // The simulator speaks the configured dialect over HTTP, so the embedded default exercises

@@ -21,7 +21,7 @@ const MESSAGES: Record<string, string> = {
   OUTCOME_UNKNOWN:
     'The upload was sent but not confirmed: it may exist. Check the list before adding it again.',
   VERIFICATION_PENDING: 'The person has not finished the liveness check yet.',
-  VERIFICATION_EXPIRED: 'The verification link expired. Start a new verification.',
+  VERIFICATION_EXPIRED: 'The verification token expired. Start a new verification.',
   VERIFICATION_USED:
     'This verification was already used elsewhere. Look for the group among the real-person groups.',
   VERIFICATION_FAILED: 'The person did not pass the liveness check. Start a new verification.',

@@ -475,10 +475,17 @@ export const LIVE_STATUS = {
   }),
   verificationTtlSeconds: integer({
     env: 'VERIFICATION_TTL_SECONDS',
+    default: 1800,
+    min: 1,
+    max: 86_400,
+    doc: "how long a real-person verification token may be exchanged (`expiresAt`), and the longest a `realPersonVerification` subscription waits for the person before `EXPIRED`; `1800` is the upstream's own token validity, 30 minutes (its official pages as resellers quote them; see ⑪ in `mocks/openapi.yaml`). The simulators' tokens last as long",
+  }),
+  h5LinkTtlSeconds: integer({
+    env: 'H5_LINK_TTL_SECONDS',
     default: 120,
     min: 1,
     max: 86_400,
-    doc: 'how long a real-person verification token may be exchanged (`expiresAt`)',
+    doc: "how long after `startRealPersonVerification` the H5 liveness link most likely still opens (`h5LinkExpiresAt`, never after `expiresAt`), unless the upstream's answer says (`ExpiresIn`); `120` is what resellers report, the link carrying short-lived credentials. The simulators' links stop opening after it (their page answers 410)",
   }),
 };
 
@@ -555,13 +562,6 @@ export const SIMULATOR = {
     min: 0,
     max: 86_400_000,
     doc: 'the simulator (built-in or standalone): how long a new asset stays `PROCESSING`',
-  }),
-  simulatorH5LinkTtlSeconds: integer({
-    env: 'SIMULATOR_H5_LINK_TTL_SECONDS',
-    default: 120,
-    min: 1,
-    max: 86_400,
-    doc: 'the simulator (built-in or standalone): how long the H5 liveness link of a verification session can be opened; the token itself stays valid for `VERIFICATION_TTL_SECONDS`',
   }),
 };
 

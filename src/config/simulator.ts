@@ -14,7 +14,7 @@ export interface SimulatorConfig {
   readonly activationMs: number;
   /** `VERIFICATION_TTL_SECONDS`: how long a verification token can be used, in milliseconds. */
   readonly tokenTtlMs: number;
-  /** `SIMULATOR_H5_LINK_TTL_SECONDS`: how long an H5 liveness link can be opened, in milliseconds. */
+  /** `H5_LINK_TTL_SECONDS`: how long an H5 liveness link can be opened, in milliseconds. */
   readonly h5LinkTtlMs: number;
 }
 
@@ -25,6 +25,6 @@ export function loadSimulatorConfig(env: Env = process.env): Readonly<SimulatorC
     host: SIMULATOR_SERVER.host.read(env),
     activationMs: SIMULATOR.simulatorActivationMs.read(env),
     tokenTtlMs: LIVE_STATUS.verificationTtlSeconds.read(env) * 1000,
-    h5LinkTtlMs: SIMULATOR.simulatorH5LinkTtlSeconds.read(env) * 1000,
+    h5LinkTtlMs: LIVE_STATUS.h5LinkTtlSeconds.read(env) * 1000,
   });
 }

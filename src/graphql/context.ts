@@ -27,9 +27,12 @@ export interface GatewayContext {
   readonly upstream: Upstream;
   readonly loaders: Loaders;
   readonly logger: Logger;
-  /** The clock, for `expiresAt`. */
+  /** The clock, for a verification's `expiresAt` and `h5LinkExpiresAt`. */
   readonly now: () => Date;
+  /** `VERIFICATION_TTL_SECONDS`: how long a verification token may be exchanged. */
   readonly verificationTtlSeconds: number;
+  /** `H5_LINK_TTL_SECONDS`: how long an H5 link opens, when the upstream does not say. */
+  readonly h5LinkTtlSeconds: number;
   /** Who the caller is to the ledger, and what it may see (`tenancy.ts`). */
   readonly tenancy: Tenancy;
   /** `ASSET_URLS_ALLOW_INTERNAL`: asset URLs may point at internal addresses. */
@@ -62,7 +65,7 @@ export interface ContextDeps {
 
 export type ContextConfig = Pick<
   Config,
-  'defaultModel' | 'verificationTtlSeconds' | 'assetUrlsAllowInternal'
+  'defaultModel' | 'verificationTtlSeconds' | 'h5LinkTtlSeconds' | 'assetUrlsAllowInternal'
 >;
 
 /** What a transport hands over: the outcome of `Access.authenticate`, and its logger. */
@@ -104,6 +107,7 @@ export function createContext(
     logger: request.logger ?? deps.logger,
     now: deps.now ?? (() => new Date()),
     verificationTtlSeconds: config.verificationTtlSeconds,
+    h5LinkTtlSeconds: config.h5LinkTtlSeconds,
     assetUrlsAllowInternal: config.assetUrlsAllowInternal,
     callOptions,
     ...(deps.live ? { live: deps.live } : {}),

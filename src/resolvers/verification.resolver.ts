@@ -11,7 +11,7 @@ import { knownVerifiedGroup, saveStarted, saveVerified } from './verification-le
 export class VerificationResolver {
   @Mutation(() => RealPersonVerification, {
     description:
-      'Starts a real-person liveness check. Send the person to `h5Link`; afterwards their browser goes to `callbackUrl`.',
+      'Starts a real-person liveness check. Send the person to `h5Link` before `h5LinkExpiresAt`; afterwards their browser goes to `callbackUrl`.',
   })
   async startRealPersonVerification(
     @Ctx() ctx: GatewayContext,
@@ -23,13 +23,24 @@ export class VerificationResolver {
   ): Promise<RealPersonVerification> {
     const opts = ctx.callOptions();
     const url = checkCallbackUrl(callbackUrl, 'callbackUrl');
-    // Taken before the call, so the token never outlives the reported expiry.
-    const expiresAt = new Date(ctx.now().getTime() + ctx.verificationTtlSeconds * 1000);
+    // Taken before the call, so neither the token nor the link outlives its reported expiry.
+    const startedAt = ctx.now().getTime();
+    const expiresAt = new Date(startedAt + ctx.verificationTtlSeconds * 1000);
     // The token must be recorded to be usable (server key): refuse now rather than after.
     await ctx.tenancy.assertWritable();
     const session = await ctx.upstream.startVerification(opts, { callbackUrl: url });
     await saveStarted(ctx, session.token, expiresAt);
-    return Object.assign(new RealPersonVerification(), { ...session, expiresAt });
+    // The upstream's own word on the link (`ExpiresIn`) wins over the setting.
+    const linkTtlSeconds = session.h5LinkTtlSeconds ?? ctx.h5LinkTtlSeconds;
+    const h5LinkExpiresAt = new Date(
+      Math.min(startedAt + linkTtlSeconds * 1000, expiresAt.getTime()),
+    );
+    return Object.assign(new RealPersonVerification(), {
+      token: session.token,
+      h5Link: session.h5Link,
+      h5LinkExpiresAt,
+      expiresAt,
+    });
   }
 
   @Mutation(() => AssetGroup, {

@@ -3,7 +3,7 @@ import { DateTimeScalar } from './date-time.scalar.js';
 
 @ObjectType('RealPersonVerification', {
   description:
-    'A started liveness check: send the person to `h5Link` on their phone, then call `completeRealPersonVerification` with `token` before `expiresAt`.',
+    'A started liveness check: send the person to `h5Link` on their phone before `h5LinkExpiresAt`, then call `completeRealPersonVerification` with `token` (or follow `realPersonVerification`) before `expiresAt`.',
 })
 export class RealPersonVerification {
   @Field({ description: 'The token to exchange for the real-person group.' })
@@ -12,6 +12,15 @@ export class RealPersonVerification {
   @Field({ description: 'The single-use liveness page for the person to open.' })
   h5Link!: string;
 
-  @Field(() => DateTimeScalar, { description: 'When the token stops being accepted.' })
+  @Field(() => DateTimeScalar, {
+    description:
+      'When the liveness page most likely stops opening: the person must open it before then. The link carries short-lived credentials (about two minutes, unless the upstream says how long); never after `expiresAt`.',
+  })
+  h5LinkExpiresAt!: Date;
+
+  @Field(() => DateTimeScalar, {
+    description:
+      'When the token stops being accepted (the upstream gives tokens 30 minutes): a check the person finishes before then can still be exchanged.',
+  })
   expiresAt!: Date;
 }

@@ -8,7 +8,7 @@
  *   npm run simulator -- --port 4020 --host 0.0.0.0
  *
  * Flags win over `SIMULATOR_PORT`/`SIMULATOR_HOST`; `SIMULATOR_ACTIVATION_MS`,
- * `SIMULATOR_H5_LINK_TTL_SECONDS` and `VERIFICATION_TTL_SECONDS` apply as to the gateway's
+ * `H5_LINK_TTL_SECONDS` and `VERIFICATION_TTL_SECONDS` apply as to the gateway's
  * built-in simulator.
  */
 import { parseArgs } from 'node:util';

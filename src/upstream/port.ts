@@ -106,6 +106,11 @@ export interface VerificationSession {
   token: string;
   /** The H5 liveness page the person opens on a phone. Single use. */
   h5Link: string;
+  /**
+   * For how many seconds from now the upstream says `h5Link` can be opened, when it says (Ark's
+   * `Result.ExpiresIn`, sent by some deployments); absent, the gateway's `H5_LINK_TTL_SECONDS`.
+   */
+  h5LinkTtlSeconds?: number;
 }
 
 /** The result of exchanging a token: still pending, or the verified person's group. */

@@ -59,7 +59,8 @@ export interface VerificationServiceOptions extends LoopOptions {
   upstream: Upstream;
   /**
    * How long a remembered result is kept, and the longest a poller runs: the token lifetime
-   * (`VERIFICATION_TTL_SECONDS`).
+   * (`VERIFICATION_TTL_SECONDS`, 30 minutes upstream). Not the H5 link's (about 120 s): a person
+   * who opened the link in time may take longer over the check, and the token still works.
    */
   tokenTtlMs: number;
   /**

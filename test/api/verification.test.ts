@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/index.js';
 import { UpstreamError } from '../../src/upstream/errors.js';
 import type { Upstream } from '../../src/upstream/port.js';
 import { codes, START, startApi, TOKEN_TTL_MS, type Api } from '../helpers/api-harness.js';
 
 const START_MUTATION = `mutation($cb: String!) {
-  startRealPersonVerification(callbackUrl: $cb) { token h5Link expiresAt }
+  startRealPersonVerification(callbackUrl: $cb) { token h5Link h5LinkExpiresAt expiresAt }
 }`;
 const COMPLETE = `mutation($token: String!) {
   completeRealPersonVerification(token: $token) { id name kind description assets { total } }
@@ -12,12 +13,18 @@ const COMPLETE = `mutation($token: String!) {
 
 let api: Api;
 
-async function start(overrides: Partial<Upstream> = {}, ttlSeconds = 120): Promise<void> {
+/** The API over the simulator; `config` overrides the defaults (`loadConfig`'s). */
+async function start(
+  overrides: Partial<Upstream> = {},
+  config: Partial<Config> = {},
+): Promise<void> {
   await api?.stop();
-  api = await startApi({ overrides, config: { verificationTtlSeconds: ttlSeconds } });
+  api = await startApi({ overrides, config });
 }
 
-async function begin(key = 'key-a'): Promise<{ token: string; h5Link: string; expiresAt: string }> {
+async function begin(
+  key = 'key-a',
+): Promise<{ token: string; h5Link: string; h5LinkExpiresAt: string; expiresAt: string }> {
   const result = await api.exec(START_MUTATION, { cb: 'https://app.example.com/verified' }, key);
   expect(result.errors).toBeUndefined();
   return result.data!.startRealPersonVerification;
@@ -29,17 +36,60 @@ beforeEach(() => start());
 afterEach(() => api?.stop());
 
 describe('real-person verification', () => {
-  it('start returns a token, the H5 link and the expiry (now + VERIFICATION_TTL_SECONDS)', async () => {
-    await start({}, 90);
+  it('start returns a token, the H5 link to open within 120 s, and a token good for 30 minutes', async () => {
     const session = await begin();
     expect(session).toEqual({
       token: expect.stringMatching(/^\d{14}[0-9A-F]{20}$/),
       h5Link: `http://127.0.0.1/sim/h5/verify?token=${session.token}`,
-      expiresAt: new Date(START + 90_000).toISOString(),
+      h5LinkExpiresAt: new Date(START + 120_000).toISOString(),
+      expiresAt: new Date(START + 30 * 60_000).toISOString(),
     });
     expect(api.calls.find((c) => c.method === 'startVerification')!.args[1]).toEqual({
       callbackUrl: 'https://app.example.com/verified',
     });
+  });
+
+  it('takes both lifetimes from the settings; the link never outlives the token', async () => {
+    await start({}, { verificationTtlSeconds: 600, h5LinkTtlSeconds: 45 });
+    expect(await begin()).toMatchObject({
+      h5LinkExpiresAt: new Date(START + 45_000).toISOString(),
+      expiresAt: new Date(START + 600_000).toISOString(),
+    });
+    await start({}, { verificationTtlSeconds: 90 });
+    expect(await begin()).toMatchObject({
+      h5LinkExpiresAt: new Date(START + 90_000).toISOString(),
+      expiresAt: new Date(START + 90_000).toISOString(),
+    });
+  });
+
+  it('dates the link by the upstream’s ExpiresIn when its answer carries one', async () => {
+    let expiresIn = 300;
+    await start({
+      startVerification: async (opts, input) => ({
+        ...(await api.state.startVerification(opts, input)),
+        h5LinkTtlSeconds: expiresIn,
+      }),
+    });
+    expect(await begin()).toMatchObject({
+      h5LinkExpiresAt: new Date(START + 300_000).toISOString(),
+      expiresAt: new Date(START + 30 * 60_000).toISOString(),
+    });
+    // Even then, not past the token.
+    expiresIn = 3 * 3600;
+    expect(await begin()).toMatchObject({
+      h5LinkExpiresAt: new Date(START + 30 * 60_000).toISOString(),
+    });
+  });
+
+  it('exchanges a check finished in time long after the link stopped opening', async () => {
+    const { token, h5LinkExpiresAt } = await begin();
+    api.clock.advance(100_000);
+    api.state.completeLiveness(token, 'pass');
+    api.clock.advance(3 * 60_000);
+    expect(api.clock.now).toBeGreaterThan(Date.parse(h5LinkExpiresAt));
+    const done = await complete(token);
+    expect(done.errors).toBeUndefined();
+    expect(done.data!.completeRealPersonVerification.kind).toBe('REAL');
   });
 
   it('runs end to end: PENDING, then the REAL group once, then USED', async () => {

@@ -69,7 +69,7 @@ describe('error messages', () => {
   it('keeps the gateway’s own message as detail, and falls back to it for an unknown code', () => {
     expect(explainCode('VERIFICATION_EXPIRED', 'Token expired.')).toEqual({
       code: 'VERIFICATION_EXPIRED',
-      text: 'The verification link expired. Start a new verification.',
+      text: 'The verification token expired. Start a new verification.',
       detail: 'Token expired.',
     });
     expect(explainCode('SOMETHING_NEW', 'A new rule.').text).toBe('A new rule.');

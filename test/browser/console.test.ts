@@ -237,11 +237,33 @@ describe('the console', () => {
     const { context, tab } = await signedIn(`console-verify-${Date.now()}`);
     const { page } = tab;
     await page.getByRole('navigation').getByRole('link', { name: 'Verify a real person' }).click();
+    const before = Date.now();
     await page.getByRole('button', { name: 'Start verification' }).click();
     const link = page.locator('a.h5');
     await link.waitFor();
+    const after = Date.now();
     const h5Link = (await link.getAttribute('href'))!;
     expect(h5Link).toMatch(/\/simulator\/h5\/verify\?token=/);
+
+    // When to open the link by (120 s after the start) and when the token ends (30 minutes).
+    const instant = async (selector: string) => {
+      const time = page.locator(selector);
+      const iso = (await time.getAttribute('datetime'))!;
+      const local = await page.evaluate((value) => new Date(value).toLocaleTimeString(), iso);
+      await expect(time.textContent()).resolves.toBe(local);
+      return { at: Date.parse(iso), local };
+    };
+    const linkBy = await instant('time.link-expiry');
+    const tokenBy = await instant('time.token-expiry');
+    expect(linkBy.at).toBeGreaterThanOrEqual(before + 120_000);
+    expect(linkBy.at).toBeLessThanOrEqual(after + 120_000);
+    expect(tokenBy.at - linkBy.at).toBe(30 * 60_000 - 120_000);
+    await expect(page.locator('p.deadline').textContent()).resolves.toContain(
+      `Open the link before ${linkBy.local}:`,
+    );
+    await expect(page.getByText(/token can be exchanged until/).textContent()).resolves.toContain(
+      tokenBy.local,
+    );
     await expect(page.locator('[data-status=PENDING]').textContent()).resolves.toMatch(/Waiting/);
     await expectAccessible(page);
     await shot(page, '3-verification-pending');

@@ -277,6 +277,18 @@ describe('every method speaks the contract', () => {
     ).resolves.toMatchObject({ token: '202603311449168C23BA26A1B2C3D4E5F6' });
   });
 
+  it('⑪ startVerification passes on the link lifetime of an answer with ExpiresIn', async () => {
+    prefer = 'example=withExpiresIn';
+    await expect(
+      client.startVerification(opts, { callbackUrl: 'https://app.example.com/verification/done' }),
+    ).resolves.toEqual({
+      token: '202603311449168C23BA26A1B2C3D4E5F6',
+      h5Link:
+        'https://h5-v2.kych5.com?configId=seedance-avatar&bytedToken=202603311449168C23BA26A1B2C3D4E5F6&lng=en',
+      h5LinkTtlSeconds: 120,
+    });
+  });
+
   it('⑫ completeVerification: completed is VERIFIED, an empty GroupId is PENDING', async () => {
     prefer = 'example=completed';
     await expect(

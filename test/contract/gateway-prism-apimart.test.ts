@@ -88,7 +88,7 @@ const OPERATIONS: Array<[string, string, Record<string, unknown>]> = [
   ['deleteGroup', `mutation($id: ID!) { deleteGroup(id: $id) }`, { id: GROUP }],
   [
     'startRealPersonVerification',
-    `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link expiresAt } }`,
+    `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link h5LinkExpiresAt expiresAt } }`,
     {},
   ],
 ];

@@ -66,7 +66,7 @@ const OPERATIONS: Array<[string, string, Record<string, unknown>]> = [
   ['deleteAsset', `mutation($id: ID!) { deleteAsset(id: $id) }`, { id: ASSET }],
   [
     'startRealPersonVerification',
-    `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link expiresAt } }`,
+    `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link h5LinkExpiresAt expiresAt } }`,
     {},
   ],
   [

@@ -11,7 +11,8 @@ import type { Upstream } from '../../src/upstream/port.js';
 
 export const START = Date.parse('2026-06-01T11:17:15.000Z');
 export const ACTIVATION_MS = 3000;
-export const TOKEN_TTL_MS = 120_000;
+/** The simulator's token lifetime: 30 minutes, as the upstream's and `VERIFICATION_TTL_SECONDS`. */
+export const TOKEN_TTL_MS = 1_800_000;
 
 export interface Call {
   method: keyof Upstream;

@@ -28,11 +28,12 @@ export interface InstrumentedSimulator {
 
 export async function startInstrumentedSimulator(options: {
   activationMs: number;
+  /** @default the simulator's own: 30 minutes, as the gateway's `VERIFICATION_TTL_SECONDS` */
   tokenTtlMs?: number;
 }): Promise<InstrumentedSimulator> {
   const state = new SimulatorState({
     activationMs: options.activationMs,
-    tokenTtlMs: options.tokenTtlMs ?? 120_000,
+    ...(options.tokenTtlMs !== undefined && { tokenTtlMs: options.tokenTtlMs }),
   });
   const reads: AssetRead[] = [];
   const holds = new Map<string, Promise<void>>();

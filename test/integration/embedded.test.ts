@@ -1,7 +1,8 @@
 /**
  * The embedded default as a new user meets it: `startGateway` with no `UPSTREAM_URL`, over real
  * HTTP, through the real upstream client to the simulator mounted under `/simulator`. Every
- * operation, a whole real-person flow, and assets that end ACTIVE and FAILED.
+ * operation, a whole real-person flow, and assets that end ACTIVE and FAILED; the H5 link's
+ * lifetime (`H5_LINK_TTL_SECONDS`) apart from the token's.
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,7 +109,7 @@ describe('the embedded default (no UPSTREAM_URL)', () => {
 
   it('runs a whole real-person flow through the H5 page', async () => {
     const started = await gql(
-      `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link expiresAt } }`,
+      `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link h5LinkExpiresAt expiresAt } }`,
     );
     const { token, h5Link } = started.data.startRealPersonVerification;
     expect(new URL(h5Link).pathname).toBe('/simulator/h5/verify');
@@ -171,5 +172,83 @@ describe('the embedded default (no UPSTREAM_URL)', () => {
     expect(text).toMatch(
       /upstream_request_duration_seconds_count\{action="ListAssetGroups"\} [1-9]/,
     );
+  });
+});
+
+describe('the embedded simulator with H5_LINK_TTL_SECONDS=1', () => {
+  let short: RunningGateway;
+  let ask: ReturnType<typeof graphqlClient>;
+
+  beforeAll(async () => {
+    const config = loadConfig({ PORT: '0', H5_LINK_TTL_SECONDS: '1', LOG_LEVEL: 'silent' });
+    short = await startGateway(config, { logger: pino({ level: 'silent' }) });
+    ask = graphqlClient(short.url, { authorization: 'Bearer short-link-test' });
+  });
+
+  afterAll(() => short?.stop());
+
+  interface Session {
+    token: string;
+    h5Link: string;
+    h5LinkExpiresAt: string;
+    expiresAt: string;
+  }
+
+  async function begin(): Promise<Session> {
+    const started = await ask(
+      `mutation { startRealPersonVerification(callbackUrl: "https://app.example.com/done") { token h5Link h5LinkExpiresAt expiresAt } }`,
+    );
+    expect(started.errors).toBeUndefined();
+    const session: Session = started.data.startRealPersonVerification;
+    return { ...session, h5Link: session.h5Link.replace('localhost', '127.0.0.1') };
+  }
+
+  const exchange = (token: string) =>
+    ask(`mutation($t: String!) { completeRealPersonVerification(token: $t) { kind } }`, {
+      t: token,
+    });
+
+  it('closes the H5 page (410) when it said, while the token still exchanges', async () => {
+    const before = Date.now();
+    const [passed, waiting] = [await begin(), await begin()];
+    const after = Date.now();
+    for (const session of [passed, waiting]) {
+      const link = Date.parse(session.h5LinkExpiresAt);
+      expect(link).toBeGreaterThanOrEqual(before + 1000);
+      expect(link).toBeLessThanOrEqual(after + 1000);
+      // The token keeps the default 30 minutes.
+      expect(Date.parse(session.expiresAt) - link).toBe(30 * 60_000 - 1000);
+    }
+
+    // One person opens the link in time and passes; the other has it open but does nothing.
+    expect((await fetch(passed.h5Link)).status).toBe(200);
+    const click = await fetch(passed.h5Link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: passed.token, outcome: 'pass' }),
+      redirect: 'manual',
+    });
+    expect(click.status).toBe(303);
+    expect((await fetch(waiting.h5Link)).status).toBe(200);
+
+    // From the reported time on, the page no longer opens (the simulator's clock started a
+    // moment after the gateway's, so allow it that moment).
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, Date.parse(waiting.h5LinkExpiresAt) - Date.now())),
+    );
+    const late = await eventually(
+      () => fetch(waiting.h5Link),
+      (response) => response.status !== 200,
+      { timeoutMs: 2000 },
+    );
+    expect(late.status).toBe(410);
+    await expect(late.text()).resolves.toContain('expired');
+
+    // The tokens are still good: pending for the one who did not finish, the group for the other.
+    const pending = await exchange(waiting.token);
+    expect(pending.errors?.[0]?.extensions?.code).toBe('VERIFICATION_PENDING');
+    const done = await exchange(passed.token);
+    expect(done.errors).toBeUndefined();
+    expect(done.data.completeRealPersonVerification.kind).toBe('REAL');
   });
 });

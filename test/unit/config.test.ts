@@ -11,8 +11,8 @@ describe('loadConfig', () => {
       upstreamApiKey: null,
       defaultModel: 'doubao-seedance-2-0-260128',
       simulatorActivationMs: 3000,
-      simulatorH5LinkTtlSeconds: 120,
-      verificationTtlSeconds: 120,
+      verificationTtlSeconds: 1800,
+      h5LinkTtlSeconds: 120,
       logLevel: 'info',
       nodeEnv: 'development',
       createAssetPerMinute: 3,
@@ -124,6 +124,7 @@ describe('loadConfig', () => {
       DEFAULT_MODEL: 'doubao-seedance-2-0-fast-260128',
       SIMULATOR_ACTIVATION_MS: '0',
       VERIFICATION_TTL_SECONDS: '30',
+      H5_LINK_TTL_SECONDS: '20',
       LOG_LEVEL: 'debug',
       NODE_ENV: 'production',
     });
@@ -136,6 +137,7 @@ describe('loadConfig', () => {
       defaultModel: 'doubao-seedance-2-0-fast-260128',
       simulatorActivationMs: 0,
       verificationTtlSeconds: 30,
+      h5LinkTtlSeconds: 20,
       logLevel: 'debug',
       nodeEnv: 'production',
       gatewayTokens: ['token-one-0123456789', 'token-two-0123456789'],
@@ -189,6 +191,9 @@ describe('loadConfig', () => {
     ['UPSTREAM_DIALECT', 'openai'],
     ['SIMULATOR_ACTIVATION_MS', 'soon'],
     ['VERIFICATION_TTL_SECONDS', '0'],
+    ['VERIFICATION_TTL_SECONDS', '86401'],
+    ['H5_LINK_TTL_SECONDS', '0'],
+    ['H5_LINK_TTL_SECONDS', '2m'],
     ['LOG_LEVEL', 'verbose'],
     ['NODE_ENV', 'staging'],
     ['GATEWAY_TOKENS', 'short'],
@@ -355,7 +360,7 @@ describe('loadSimulatorConfig', () => {
       port: 4020,
       host: '127.0.0.1',
       activationMs: 3000,
-      tokenTtlMs: 120_000,
+      tokenTtlMs: 1_800_000,
       h5LinkTtlMs: 120_000,
     });
   });
@@ -366,7 +371,7 @@ describe('loadSimulatorConfig', () => {
       SIMULATOR_HOST: '0.0.0.0',
       SIMULATOR_ACTIVATION_MS: '250',
       VERIFICATION_TTL_SECONDS: '30',
-      SIMULATOR_H5_LINK_TTL_SECONDS: '20',
+      H5_LINK_TTL_SECONDS: '20',
     });
     expect(config).toEqual({
       port: 0,

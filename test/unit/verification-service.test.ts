@@ -3,6 +3,7 @@
  * redeemed tokens, one shared poller per token, a per-key budget, and how it ends.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { SimulatorState } from '../../src/simulator/state.js';
 import {
   createVerificationService,
@@ -175,5 +176,53 @@ describe('watch', () => {
     expect(await updates).toEqual([{ status: 'PENDING' }]);
     await expect(service.watch(OPTS, token)).rejects.toThrow('stopped');
     await waitFor(() => service.stats().pollers === 0, 'pollers to end');
+  });
+});
+
+describe('with the default settings', () => {
+  const config = loadConfig({});
+  const GROUP = 'group-20260601112015-k3q9x';
+
+  /** A service on a hand-driven clock: each wait moves it on; ⑫ as `answer` says at that time. */
+  function onClock(
+    answer: (elapsedMs: number) => Awaited<ReturnType<Upstream['completeVerification']>>,
+  ) {
+    const started = Date.parse('2026-06-01T11:17:15.000Z');
+    let clock = started;
+    const elapsed = () => clock - started;
+    const { service, start } = setup(
+      {
+        tokenTtlMs: config.verificationTtlSeconds * 1000,
+        intervalMs: config.pollIntervalMs,
+        now: () => clock,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+      },
+      async () => answer(elapsed()),
+    );
+    return { service, start, elapsed };
+  }
+
+  it('waits past the H5 link’s 120 s: a person who takes three minutes ends VERIFIED, not EXPIRED', async () => {
+    const { service, start, elapsed } = onClock((ms) =>
+      ms >= 3 * 60_000 ? { status: 'VERIFIED', groupId: GROUP } : { status: 'PENDING' },
+    );
+    expect(await drain(await service.watch(OPTS, await start()))).toEqual([
+      { status: 'PENDING' },
+      { status: 'VERIFIED', groupId: GROUP },
+    ]);
+    expect(elapsed()).toBeGreaterThanOrEqual(3 * 60_000);
+    expect(elapsed()).toBeLessThan(3 * 60_000 + 2 * config.pollIntervalMs);
+  });
+
+  it('ends EXPIRED once the token’s 30 minutes passed without a result', async () => {
+    const { service, start, elapsed } = onClock(() => ({ status: 'PENDING' }));
+    expect(await drain(await service.watch(OPTS, await start()))).toEqual([
+      { status: 'PENDING' },
+      { status: 'EXPIRED' },
+    ]);
+    expect(elapsed()).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(elapsed()).toBeLessThan(30 * 60_000 + 2 * config.pollIntervalMs);
   });
 });

@@ -24,7 +24,7 @@ type Documents = {
     "\n  mutation ConsoleCreateGroup($input: CreateGroupInput!) {\n    createGroup(input: $input) {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleCreateGroupDocument,
     "\n  mutation ConsoleRenameGroup($id: ID!, $name: String!) {\n    updateGroup(id: $id, input: { name: $name }) {\n      id\n      name\n    }\n  }\n": typeof types.ConsoleRenameGroupDocument,
     "\n  mutation ConsoleDeleteGroup($id: ID!) {\n    deleteGroup(id: $id)\n  }\n": typeof types.ConsoleDeleteGroupDocument,
-    "\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      expiresAt\n    }\n  }\n": typeof types.ConsoleStartVerificationDocument,
+    "\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      h5LinkExpiresAt\n      expiresAt\n    }\n  }\n": typeof types.ConsoleStartVerificationDocument,
     "\n  subscription ConsoleVerification($token: String!) {\n    realPersonVerification(token: $token) {\n      status\n      group {\n        id\n        name\n      }\n    }\n  }\n": typeof types.ConsoleVerificationDocument,
 };
 const documents: Documents = {
@@ -38,7 +38,7 @@ const documents: Documents = {
     "\n  mutation ConsoleCreateGroup($input: CreateGroupInput!) {\n    createGroup(input: $input) {\n      id\n      name\n    }\n  }\n": types.ConsoleCreateGroupDocument,
     "\n  mutation ConsoleRenameGroup($id: ID!, $name: String!) {\n    updateGroup(id: $id, input: { name: $name }) {\n      id\n      name\n    }\n  }\n": types.ConsoleRenameGroupDocument,
     "\n  mutation ConsoleDeleteGroup($id: ID!) {\n    deleteGroup(id: $id)\n  }\n": types.ConsoleDeleteGroupDocument,
-    "\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      expiresAt\n    }\n  }\n": types.ConsoleStartVerificationDocument,
+    "\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      h5LinkExpiresAt\n      expiresAt\n    }\n  }\n": types.ConsoleStartVerificationDocument,
     "\n  subscription ConsoleVerification($token: String!) {\n    realPersonVerification(token: $token) {\n      status\n      group {\n        id\n        name\n      }\n    }\n  }\n": types.ConsoleVerificationDocument,
 };
 
@@ -99,7 +99,7 @@ export function graphql(source: "\n  mutation ConsoleDeleteGroup($id: ID!) {\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      expiresAt\n    }\n  }\n"];
+export function graphql(source: "\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      h5LinkExpiresAt\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation ConsoleStartVerification($callbackUrl: String!) {\n    startRealPersonVerification(callbackUrl: $callbackUrl) {\n      token\n      h5Link\n      h5LinkExpiresAt\n      expiresAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,6 +1,7 @@
 /**
- * A real-person verification: start it, show the H5 link as a QR code and as a link, follow the
- * status live (PENDING, then VERIFIED with the new group, FAILED, EXPIRED or USED).
+ * A real-person verification: start it, show the H5 link as a QR code and as a link with the time
+ * to open it before (the link lasts about two minutes) and the token's expiry (30 minutes), and
+ * follow the status live (PENDING, then VERIFIED with the new group, FAILED, EXPIRED or USED).
  */
 import { useState, type FormEvent } from 'react';
 import { useMutation, useSubscription } from 'urql';
@@ -15,6 +16,7 @@ const StartVerification = graphql(`
     startRealPersonVerification(callbackUrl: $callbackUrl) {
       token
       h5Link
+      h5LinkExpiresAt
       expiresAt
     }
   }
@@ -36,7 +38,7 @@ const STATUS_WORDS = {
   PENDING: 'Waiting for the person to finish the liveness check…',
   VERIFIED: 'Verified: the real-person group is ready.',
   FAILED: 'Failed: the person did not pass the liveness check.',
-  EXPIRED: 'Expired: the link ran out of time before the check was done.',
+  EXPIRED: 'Expired: the token ran out of time before the check was done.',
   USED: explainCode('VERIFICATION_USED').text,
 } as const;
 
@@ -78,10 +80,12 @@ export function VerifyPage() {
 function Progress({
   token,
   h5Link,
+  h5LinkExpiresAt,
   expiresAt,
 }: {
   token: string;
   h5Link: string;
+  h5LinkExpiresAt: string;
   expiresAt: string;
 }) {
   const [events] = useSubscription({ query: VerificationEvents, variables: { token } });
@@ -99,7 +103,13 @@ function Progress({
               {h5Link}
             </a>
           </p>
-          <p className="muted">The link works until {new Date(expiresAt).toLocaleTimeString()}.</p>
+          <p className="deadline">
+            Open the link before <Time value={h5LinkExpiresAt} className="link-expiry" />: after
+            that it most likely no longer opens.
+          </p>
+          <p className="muted">
+            The token can be exchanged until <Time value={expiresAt} className="token-expiry" />.
+          </p>
           <p
             role="status"
             aria-live="polite"
@@ -117,5 +127,14 @@ function Progress({
         </div>
       </div>
     </section>
+  );
+}
+
+/** A moment as the reader's local time of day, with the exact instant in `dateTime`. */
+function Time({ value, className }: { value: string; className: string }) {
+  return (
+    <time dateTime={value} className={className}>
+      {new Date(value).toLocaleTimeString()}
+    </time>
   );
 }

@@ -55,7 +55,11 @@ function taskOf(data: Record<string, unknown>): Task {
   };
 }
 
-/** Step 1's task result: the token and the H5 link. */
+/**
+ * Step 1's task result: the token and the H5 link. apimart documents no expiry beside them
+ * (`byted_token`, `h5_link`, `raw_response`, M1), so the link's lifetime is the gateway's
+ * `H5_LINK_TTL_SECONDS`.
+ */
 export function sessionOf(task: Task): { token: string; h5Link: string } {
   const token = stringOr(task.result?.byted_token);
   const h5Link = stringOr(task.result?.h5_link);

@@ -205,7 +205,12 @@ export function createArkClient(options: ArkClientOptions): ArkClient {
           requestId: ResponseMetadata.RequestId,
         });
       }
-      return { token: Result.BytedToken, h5Link: unescapeLink(Result.H5Link) };
+      return {
+        token: Result.BytedToken,
+        h5Link: unescapeLink(Result.H5Link),
+        // Inferred, one deployment sends it (contract ⑪): the link's lifetime, not the token's.
+        ...(Result.ExpiresIn !== undefined && { h5LinkTtlSeconds: Result.ExpiresIn }),
+      };
     },
 
     async completeVerification(opts, token) {

@@ -212,6 +212,8 @@ export interface paths {
          *     link may arrive with `\u0026` escapes. **Validity**: three resellers say the `H5Link`
          *     expires about 120 seconds after this call (it embeds temporary credentials; E4, E5),
          *     while the official pages give the `BytedToken` 30 minutes and one verification (A1); see ⑫.
+         *     **Inferred**: one reseller's result also carries `ExpiresIn`, the link's lifetime in
+         *     seconds (E5, example `withExpiresIn`); the official result lists no such field.
          *     Rate limit (per account): 3 QPS.
          */
         post: operations["createRealPersonSession"];
@@ -348,6 +350,15 @@ export interface components {
                 H5Link?: string;
                 /** @description **Inferred**. Echo of the request. */
                 CallbackURL?: string;
+                /**
+                 * @description **Inferred**, optional: for how many seconds from this answer `H5Link` can be
+                 *     opened. One reseller documents `BytedToken + H5Link (约 120s 有效) + ExpiresIn`
+                 *     with `"ExpiresIn":120` (E5, upstream-evidence.md §1 ⑪ validity); the official
+                 *     result lists no such field (A1, S2). It is the link's lifetime, not the token's
+                 *     (30 minutes, A1). Absent, clients assume about 120 seconds.
+                 * @example 120
+                 */
+                ExpiresIn?: number;
             };
         };
         CreateRealPersonSessionRequest: {
