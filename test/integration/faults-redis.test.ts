@@ -266,7 +266,9 @@ describe('a Redis restart under load', () => {
   it('starts without Redis, answers meanwhile, and is ready once Redis comes up', async () => {
     const redis = await privateRedis({ start: false });
     cleanups.push(() => redis.kill());
-    const sim = await startInstrumentedSimulator({ activationMs: 300 });
+    // Long enough that the asset is still PROCESSING when the subscription below starts, even on
+    // a loaded machine (at 300 ms, CI once saw it ACTIVE already).
+    const sim = await startInstrumentedSimulator({ activationMs: 2_000 });
     cleanups.push(() => sim.stop());
     const gateway = await instance(sim, redis.url);
 
