@@ -29,7 +29,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** The group or asset does not exist (or belongs to another key). */
   'NOT_FOUND',
-  /** The upstream account has run out of balance or plan for this call (apimart's 402); top it up. */
+  /** The upstream account has run out of balance or plan for this call (an upstream 402); top it up. */
   'PAYMENT_REQUIRED',
   /** The upstream rate limit was hit; `retryAfter` is in seconds when known. */
   'RATE_LIMITED',

@@ -15,7 +15,7 @@ export const UPSTREAM_ERROR_CODES = [
   'FORBIDDEN',
   /** The upstream refused the input (`InvalidParameter.*`, `MissingParameter.*`). */
   'BAD_REQUEST',
-  /** The account behind the credential has no balance or plan left for this call (apimart 402). */
+  /** The account behind the credential has no balance or plan left for this call (an upstream 402). */
   'PAYMENT_REQUIRED',
   /** The upstream rate limit was hit; `retryAfter` says when to try again. */
   'RATE_LIMITED',

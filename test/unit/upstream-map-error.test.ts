@@ -111,6 +111,20 @@ describe('mapHttpError', () => {
     );
   });
 
+  it("maps a reseller's 402 (a spent balance) to PAYMENT_REQUIRED, as apimart's", () => {
+    const spent = {
+      error: { code: 'insufficient_quota', message: 'balance too low', type: 'payment_required' },
+    };
+    expect(mapHttpError({ action: 'CreateAssetGroup', status: 402, body: spent })).toMatchObject({
+      code: 'PAYMENT_REQUIRED',
+      upstreamCode: 'insufficient_quota',
+      message: 'balance too low',
+    });
+    expect(mapHttpError({ action: 'GetAsset', status: 402, body: undefined }).code).toBe(
+      'PAYMENT_REQUIRED',
+    );
+  });
+
   it('maps a body in no known envelope (or none) by status alone', () => {
     expect(
       mapHttpError({ action: 'GetAsset', status: 401, body: { detail: 'nope' } }),

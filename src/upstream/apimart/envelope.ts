@@ -6,22 +6,8 @@
  */
 import { UpstreamError, type UpstreamErrorCode } from '../errors.js';
 import type { AnswerClass } from '../http/retry.js';
+import { codeOfStatus, STATUS_CODES } from '../http/status-codes.js';
 import { errorFields, isRecord, redact } from '../http/transport-errors.js';
-
-/** HTTP statuses documented on real-avatar (400, 401, 402, 429, 500) and the usual others. */
-export const STATUS_CODES: Readonly<Record<number, UpstreamErrorCode>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  402: 'PAYMENT_REQUIRED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  408: 'UPSTREAM_TIMEOUT',
-  429: 'RATE_LIMITED',
-  500: 'UPSTREAM_UNAVAILABLE',
-  502: 'UPSTREAM_UNAVAILABLE',
-  503: 'UPSTREAM_UNAVAILABLE',
-  504: 'UPSTREAM_TIMEOUT',
-};
 
 /** The error `type`s apimart's sibling endpoints use, when the status says less. */
 export const TYPE_CODES: Readonly<Record<string, UpstreamErrorCode>> = {
@@ -77,11 +63,7 @@ export function mapHttpError(failure: {
   const code: UpstreamErrorCode =
     STATUS_CODES[effective] ??
     (error.type !== undefined ? TYPE_CODES[error.type] : undefined) ??
-    (effective >= 500
-      ? 'UPSTREAM_UNAVAILABLE'
-      : effective >= 400
-        ? 'BAD_REQUEST'
-        : 'UPSTREAM_BAD_RESPONSE');
+    codeOfStatus(effective);
   const upstreamCode = error.code ?? error.type;
   const message =
     error.message !== undefined && error.message !== ''

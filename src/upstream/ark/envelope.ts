@@ -5,6 +5,7 @@
  */
 import { UpstreamError, type UpstreamErrorCode } from '../errors.js';
 import type { AnswerClass } from '../http/retry.js';
+import { codeOfStatus } from '../http/status-codes.js';
 import { errorFields, isRecord, redact } from '../http/transport-errors.js';
 import type { ArkAction } from './actions.js';
 
@@ -17,20 +18,6 @@ export const CODE_OVERRIDES: Readonly<Record<string, UpstreamErrorCode>> = {
   // the caller can do nothing about it (upstream-api.md §3.2).
   SignatureDoesNotMatch: 'UPSTREAM_UNAVAILABLE',
   InvalidAccessKeyId: 'UPSTREAM_UNAVAILABLE',
-};
-
-/** HTTP statuses. Other 4xx are `BAD_REQUEST`, other 5xx `UPSTREAM_UNAVAILABLE`. */
-export const STATUS_CODES: Readonly<Record<number, UpstreamErrorCode>> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  408: 'UPSTREAM_TIMEOUT',
-  429: 'RATE_LIMITED',
-  500: 'UPSTREAM_UNAVAILABLE',
-  502: 'UPSTREAM_UNAVAILABLE',
-  503: 'UPSTREAM_UNAVAILABLE',
-  504: 'UPSTREAM_TIMEOUT',
 };
 
 /** For an `Error` inside a 2xx envelope (no status to go by): the code's family decides. */
@@ -85,7 +72,7 @@ export function mapHttpError(failure: HttpFailure): UpstreamError {
   const ok = status >= 200 && status < 300;
   const code: UpstreamErrorCode =
     (upstreamCode !== undefined ? CODE_OVERRIDES[upstreamCode] : undefined) ??
-    (ok ? familyOf(upstreamCode) : byStatus(status));
+    (ok ? familyOf(upstreamCode) : codeOfStatus(status));
   const message =
     envelope.message !== undefined && envelope.message !== ''
       ? redact(envelope.message, failure.secrets)
@@ -100,14 +87,6 @@ export function mapHttpError(failure: HttpFailure): UpstreamError {
     // status and verification budgets, the client's error) then waits one rate window.
     retryAfter: retryAfter ?? (code === 'RATE_LIMITED' ? THROTTLED_RETRY_AFTER_S : undefined),
   });
-}
-
-function byStatus(status: number): UpstreamErrorCode {
-  const exact = STATUS_CODES[status];
-  if (exact) return exact;
-  if (status >= 400 && status < 500) return 'BAD_REQUEST';
-  if (status >= 500) return 'UPSTREAM_UNAVAILABLE';
-  return 'UPSTREAM_BAD_RESPONSE';
 }
 
 function familyOf(upstreamCode: string | undefined): UpstreamErrorCode {
