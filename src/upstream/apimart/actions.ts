@@ -130,9 +130,6 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   DeleteAsset: { requests: 5, per: 'second' },
 };
 
-/** Reads, updates and deletes converge when repeated: retry what is transient. */
-const IDEMPOTENT: RetryRule = IDEMPOTENT_RULE;
-
 /**
  * apimart's avatar POSTs take no idempotency key (M6), so once one may have arrived it is never
  * sent again: a lost answer, a 5xx or an unreadable success reports `outcomeUnknown`. Only a
@@ -148,9 +145,10 @@ const NOT_REPEATABLE: RetryRule = {
 };
 
 export const RETRY_RULES: Readonly<Record<CallKind, RetryRule>> = {
-  read: IDEMPOTENT,
-  update: IDEMPOTENT,
-  delete: { ...IDEMPOTENT, notFoundAfterUnknownIsDone: true },
+  // Reads, updates and deletes converge when repeated: retry what is transient.
+  read: IDEMPOTENT_RULE,
+  update: IDEMPOTENT_RULE,
+  delete: { ...IDEMPOTENT_RULE, notFoundAfterUnknownIsDone: true },
   create: NOT_REPEATABLE,
   // Step 2 redeems a single-use token: every answer is a verdict.
   exchange: { ...NOT_REPEATABLE, retryAnswers: [] },

@@ -83,9 +83,6 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<ArkAction, RateLimit>> = {
   GetVisualValidateResult: { requests: 3, per: 'second' },
 };
 
-/** Reads, updates and deletes converge when repeated: retry what is transient. */
-const IDEMPOTENT: RetryRule = IDEMPOTENT_RULE;
-
 /**
  * Creates retry only what certainly did not happen: a connect failure (nothing was written)
  * and a throttled answer (the upstream refused before doing anything). A failed or gateway
@@ -102,10 +99,11 @@ const NOT_REPEATABLE: RetryRule = {
 };
 
 export const RETRY_RULES: Readonly<Record<CallKind, RetryRule>> = {
-  read: IDEMPOTENT,
-  update: IDEMPOTENT,
+  // Reads, updates and deletes converge when repeated: retry what is transient.
+  read: IDEMPOTENT_RULE,
+  update: IDEMPOTENT_RULE,
   // Deleting twice answers NOT_FOUND the second time; after a lost answer that means success.
-  delete: { ...IDEMPOTENT, notFoundAfterUnknownIsDone: true },
+  delete: { ...IDEMPOTENT_RULE, notFoundAfterUnknownIsDone: true },
   create: NOT_REPEATABLE,
   // ⑫ is never retried on an answer (a throttled one included): each is a verdict on the token.
   exchange: { ...NOT_REPEATABLE, retryAnswers: [] },
