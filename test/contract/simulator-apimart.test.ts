@@ -4,58 +4,22 @@
  * it, and Prism must flag nothing in either direction. What Prism itself would refuse (a batch
  * over 20, no key) is asked of the simulator directly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startApimartSimulator } from '../../src/simulator/apimart-http.js';
-import type { RunningSimulator } from '../../src/simulator/ark-http.js';
-import { SimulatorState } from '../../src/simulator/state.js';
-import { startPrism, type PrismServer } from '../helpers/prism.js';
+import { simulatorBehindPrism, type Answer } from '../helpers/simulator-rig.js';
 
 const REVIEW_MS = 1_000;
 const LIBRARY = '/v1/seedance2/private-avatar';
 
-let clock = Date.parse('2026-06-01T11:17:15Z');
-let simulator: RunningSimulator;
-let prism: PrismServer;
-
-beforeAll(async () => {
-  const state = new SimulatorState({ activationMs: REVIEW_MS, now: () => clock });
-  simulator = await startApimartSimulator(state);
-  prism = await startPrism({ mode: 'proxy', upstream: simulator.url, errors: true });
-});
-
-afterAll(async () => {
-  await prism?.stop();
-  await simulator?.stop();
-});
-
-interface Answer {
-  status: number;
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  { key = 'sim-key', base = prism.url }: { key?: string | null; base?: string } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(base + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const rig = simulatorBehindPrism(startApimartSimulator, REVIEW_MS);
+const call = rig.call;
 
 const errorOf = (answer: Answer) => [answer.status, answer.body?.error?.code];
 
 /** Passes (or fails) the H5 check of a step-1 session, as the person's phone would. */
 async function finishH5(h5Link: string, token: string, outcome: 'pass' | 'fail'): Promise<void> {
   const path = new URL(h5Link).pathname.replace(/^.*\/h5/, '/h5');
-  const click = await fetch(simulator.url + path, {
+  const click = await fetch(rig.simulatorUrl + path, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ token, outcome }),
@@ -118,7 +82,7 @@ describe('the apimart simulator behind Prism’s validating proxy', () => {
     });
     expect(newer.body.data).toMatchObject({ status: 'processing', model: 'seedance-2.5' });
 
-    clock += REVIEW_MS;
+    rig.advance(REVIEW_MS);
     const failed = await call('GET', `/v1/tasks/${batchTask}?language=en`);
     expect(failed.body.data).toMatchObject({
       status: 'failed',
@@ -178,7 +142,7 @@ describe('the apimart simulator behind Prism’s validating proxy', () => {
       group_id: realGroupId,
       assets: [{ url: 'https://cdn.example.com/me.mp4', name: 'me' }],
     });
-    clock += REVIEW_MS;
+    rig.advance(REVIEW_MS);
     const reviewed = await call('GET', `/v1/tasks/${realAssets.body.data.id}`);
     expect(reviewed.body.data.status).toBe('completed');
     const meId: string = reviewed.body.data.result.usable_assets[0].asset_id;
@@ -226,20 +190,20 @@ describe('the apimart simulator behind Prism’s validating proxy', () => {
       'not_found',
     ]);
 
-    expect(prism.violations).toEqual([]);
+    expect(rig.violations).toEqual([]);
   });
 
   it('answers a request without a key with 401 and apimart’s error body', async () => {
     const answer = await call('GET', '/v1/tasks/task_01K', undefined, {
       key: null,
-      base: simulator.url,
+      base: rig.simulatorUrl,
     });
     expect(answer.status).toBe(401);
     expect(answer.body.error).toMatchObject({ type: 'authentication_error' });
   });
 
   it('refuses a batch over 20 items, and one naming a bad item, before creating anything', async () => {
-    const direct = { key: 'batch-key', base: simulator.url };
+    const direct = { key: 'batch-key', base: rig.simulatorUrl };
     const many = Array.from({ length: 21 }, (_, i) => ({
       url: `https://cdn.example.com/${i}.jpg`,
     }));

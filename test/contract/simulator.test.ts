@@ -3,50 +3,15 @@
  * happy paths and errors, runs through Prism's validating proxy (`--errors`) in front of it, and
  * Prism must flag nothing in either direction.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/ark-http.js';
-import { SimulatorState } from '../../src/simulator/state.js';
-import { startPrism, type PrismServer } from '../helpers/prism.js';
+import { describe, expect, it } from 'vitest';
+import { startSimulator } from '../../src/simulator/ark-http.js';
+import { simulatorBehindPrism, type Answer } from '../helpers/simulator-rig.js';
 
 const MODEL = 'doubao-seedance-2-0-260128';
 const ACTIVATION_MS = 1_000;
 
-let clock = Date.parse('2026-06-01T11:17:15Z');
-let simulator: RunningSimulator;
-let prism: PrismServer;
-
-beforeAll(async () => {
-  const state = new SimulatorState({ activationMs: ACTIVATION_MS, now: () => clock });
-  simulator = await startSimulator(state);
-  prism = await startPrism({ mode: 'proxy', upstream: simulator.url, errors: true });
-});
-
-afterAll(async () => {
-  await prism?.stop();
-  await simulator?.stop();
-});
-
-interface Answer {
-  status: number;
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  key: string | null = 'sim-key',
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(prism.url + path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const rig = simulatorBehindPrism(startSimulator, ACTIVATION_MS);
+const call = rig.call;
 
 const errorCode = (answer: Answer) => answer.body?.ResponseMetadata?.Error?.Code;
 
@@ -100,7 +65,7 @@ describe('the simulator behind Prism’s validating proxy', () => {
     const processing = await call('GET', `/v1/private-avatar/assets/${imageId}?model=${MODEL}`);
     expect(processing.body.Result.Status).toBe('Processing');
 
-    clock += ACTIVATION_MS;
+    rig.advance(ACTIVATION_MS);
     const active = await call('GET', `/v1/private-avatar/assets/${imageId}?model=${MODEL}`);
     expect(active.body.Result).toMatchObject({ Status: 'Active', AssetType: 'Image' });
     const failed = await call(
@@ -141,7 +106,7 @@ describe('the simulator behind Prism’s validating proxy', () => {
     expect(pending.body.Result.GroupId).toBe('');
 
     const h5 = new URL(session.body.Result.H5Link);
-    const click = await fetch(`${simulator.url}${h5.pathname.replace(/^.*\/h5/, '/h5')}`, {
+    const click = await fetch(`${rig.simulatorUrl}${h5.pathname.replace(/^.*\/h5/, '/h5')}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token, outcome: 'pass' }),
@@ -177,7 +142,7 @@ describe('the simulator behind Prism’s validating proxy', () => {
       'GET',
       `/v1/private-avatar/groups/${groupId}?model=${MODEL}`,
       undefined,
-      'another-key',
+      { key: 'another-key' },
     );
     expect([otherKey.status, errorCode(otherKey)]).toEqual([404, 'NotFound.group_id']);
     const downloadFails = await call('POST', '/v1/private-avatar/assets', {
@@ -203,11 +168,11 @@ describe('the simulator behind Prism’s validating proxy', () => {
     const groupGone = await call('GET', `/v1/private-avatar/groups/${groupId}?model=${MODEL}`);
     expect([groupGone.status, errorCode(groupGone)]).toEqual([404, 'NotFound.group_id']);
 
-    expect(prism.violations).toEqual([]);
+    expect(rig.violations).toEqual([]);
   });
 
   it('answers a request without credentials with 401 and the error envelope', async () => {
-    const response = await fetch(`${simulator.url}/v1/private-avatar/groups/list`, {
+    const response = await fetch(`${rig.simulatorUrl}/v1/private-avatar/groups/list`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: MODEL }),
@@ -217,7 +182,7 @@ describe('the simulator behind Prism’s validating proxy', () => {
   });
 
   it('refuses a model outside the enum and a missing required field, with the envelope', async () => {
-    const badModel = await fetch(`${simulator.url}/v1/private-avatar/groups`, {
+    const badModel = await fetch(`${rig.simulatorUrl}/v1/private-avatar/groups`, {
       method: 'POST',
       headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4', Name: 'x' }),
@@ -226,7 +191,7 @@ describe('the simulator behind Prism’s validating proxy', () => {
     expect(((await badModel.json()) as any).ResponseMetadata.Error.Code).toBe(
       'InvalidParameter.model',
     );
-    const noName = await fetch(`${simulator.url}/v1/private-avatar/groups`, {
+    const noName = await fetch(`${rig.simulatorUrl}/v1/private-avatar/groups`, {
       method: 'POST',
       headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
       body: JSON.stringify({ model: MODEL }),
