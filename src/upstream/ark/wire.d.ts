@@ -44,7 +44,9 @@ export interface paths {
          *     no count and no page fields at all, so neither count is required (examples `totalCount`,
          *     `itemsOnly`); a client then pages until a page comes back short. Upstream,
          *     `Filter.GroupType`, `PageNumber` and `PageSize` are required (A1); the gateway documents
-         *     them as optional, and our client always sends all three.
+         *     them as optional, and our client always sends all three. Upstream also pages with
+         *     `MaxResults`/`NextToken` (official, second-hand; upstream-evidence.md §2.2 D5), exclusive
+         *     with `PageNumber`; not modelled, as no deployment was seen to need it.
          *     Rate limit (per account): 10 QPS.
          */
         post: operations["listAssetGroups"];
