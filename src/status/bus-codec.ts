@@ -1,6 +1,9 @@
 /**
- * What watchers publish on the bus: a batch of items per poll and credential, as JSON. Dates
- * travel as ISO strings. Decoding checks the shape, so a foreign or corrupt message is dropped
+ * What watchers publish on the bus: a batch of items per poll and credential, as JSON. An item is
+ * what the poller read about one asset, not yet an event: the instance that receives it diffs it
+ * against what its own subscribers were shown (`fanout.ts`), and only then is it a `StatusEvent`.
+ * So a deletion travels as an id: the instance that deletes an asset may never have read it,
+ * while another one's subscribers were shown it. Dates travel as ISO strings. Decoding checks the shape, so a foreign or corrupt message is dropped
  * instead of reaching subscribers.
  */
 import type { Asset, AssetStatus, AssetType } from '../upstream/port.js';

@@ -5,9 +5,10 @@
  * dialect's business: `StatusSource.planReads` in `src/upstream/`.)
  */
 import { FINAL_STATUSES, type Asset, type AssetStatus } from '../upstream/port.js';
-import type { Change } from './events.js';
+import type { StatusEvent } from './events.js';
 
-export type { Change } from './events.js';
+/** What diffing two reads yields: a `status` or a `deleted` event. */
+export type Change = Extract<StatusEvent, { kind: 'status' | 'deleted' }>;
 
 /**
  * The part of an asset a status subscriber cares about: two reads with equal snapshots are "no
@@ -55,7 +56,10 @@ export type Observation = { kind: 'seen'; asset: Asset } | { kind: 'gone'; asset
  * `PROCESSING` is ignored (upstream never does that; such a read is older than the one we
  * have, e.g. a lagging list page).
  */
-export function diffAsset(previous: Asset | null | undefined, next: Asset): Change | null {
+export function diffAsset(
+  previous: Asset | null | undefined,
+  next: Asset,
+): Extract<StatusEvent, { kind: 'status' }> | null {
   if (!previous) return { kind: 'status', asset: next, previousStatus: null };
   if (isFinal(previous.status) && !isFinal(next.status)) return null;
   if (sameSnapshot(snapshotOf(previous), snapshotOf(next))) return null;
@@ -103,12 +107,7 @@ export function diffSnapshots(
     const before = previous.get(id);
     if (observation.kind === 'gone') {
       if (before) {
-        changes.push({
-          kind: 'deleted',
-          assetId: id,
-          groupId: before.groupId,
-          previousStatus: before.status,
-        });
+        changes.push({ kind: 'deleted', asset: before });
       }
       continue;
     }

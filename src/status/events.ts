@@ -15,40 +15,34 @@ export interface WatchTarget {
 }
 
 /**
- * One event of a subscription, in the order things happened to the assets it watches.
+ * One event of a subscription: one thing that happened to one asset, in the order things happened
+ * to the assets it watches. Made by `Fanout` from what the bus carries (what an instance read),
+ * queued per subscriber, and mapped one to one to the schema's `AssetStatusEvent`. Every kind
+ * carries `asset`, the asset's state as this subscriber knows it, so no later step has to
+ * remember it.
  *
  * - `status`: the asset's current state. The first event for each watched asset has
  *   `previousStatus: null` (its state at subscribe time, or when a group watch discovered it);
  *   later ones are changes (`status` or `failure` differ from the last event), each sent once.
  *   `previewUrl` is the signed URL of the read that saw the change.
- * - `deleted`: the asset no longer exists upstream (a read answered `NOT_FOUND`). It is the last
- *   event about that asset; it is no longer polled.
- * - `stale`: the statuses of `assetIds` could not be refreshed since `since` (the last good
- *   read) because of `reason` (an upstream error code such as `UPSTREAM_UNAVAILABLE`,
- *   `RATE_BUDGET` when the watcher's own budget ran out, or `SERVICE_UNAVAILABLE` while the
- *   broker is unreachable: nothing is polled or delivered then). The last `status` event still stands;
- *   polling goes on with back-off.
- * - `recovered`: `assetIds` were read successfully again after a `stale` event; any change seen
+ * - `deleted`: the asset no longer exists upstream (a read answered `NOT_FOUND`, or it was deleted
+ *   through this gateway); `asset` is its last state. It is the last event about that asset; it
+ *   is no longer polled.
+ * - `stale`: the asset's status could not be refreshed since `since` (the last good read) because
+ *   of `reason` (an upstream error code such as `UPSTREAM_UNAVAILABLE`, `RATE_BUDGET` when the
+ *   watcher's own budget ran out, or `SERVICE_UNAVAILABLE` while the broker is unreachable:
+ *   nothing is polled or delivered then). `asset`, the last `status`, still stands; polling goes
+ *   on with back-off.
+ * - `recovered`: the asset was read successfully again after a `stale` event; any change seen
  *   by that read follows as a `status` event.
  *
  * The same `asset` object is shared by every subscriber that receives the event: read-only.
  */
 export type StatusEvent =
   | { kind: 'status'; asset: Asset; previousStatus: AssetStatus | null }
-  | {
-      kind: 'deleted';
-      assetId: string;
-      groupId: string | null;
-      previousStatus: AssetStatus | null;
-    }
-  | { kind: 'stale'; assetIds: string[]; since: Date; reason: string }
-  | { kind: 'recovered'; assetIds: string[] };
-
-/**
- * The part of a {@link StatusEvent} that diffing two reads produces (`diff.ts`); the events
- * a subscriber receives are these, plus the `stale`/`recovered` notices.
- */
-export type Change = Extract<StatusEvent, { kind: 'status' | 'deleted' }>;
+  | { kind: 'deleted'; asset: Asset }
+  | { kind: 'stale'; asset: Asset; since: Date; reason: string }
+  | { kind: 'recovered'; asset: Asset };
 
 /**
  * A live subscription. It ends (`done`) when it is closed with `return()`, when its

@@ -1,8 +1,8 @@
 /**
  * Delivery on this instance: what arrives on a tenant's bus channel (from any instance, this one
- * included) updates the registry's entries and becomes events for the subscribers here, each
- * change once (diffed against what they were sent). Fan-out only: nothing here reads upstream
- * or publishes.
+ * included) updates the registry's entries and becomes `StatusEvent`s for the subscribers here,
+ * each change once (diffed against what they were sent), one event per asset, each carrying the
+ * asset as they know it. Fan-out only: nothing here reads upstream or publishes.
  */
 import type { Asset } from '../upstream/port.js';
 import type { LoopLogger } from '../util/time.js';
@@ -45,44 +45,12 @@ export class Fanout {
 
   /** Bus items, delivered in order: as received, or made here when the bus cannot carry them. */
   deliver(tenant: Tenant, items: readonly BusItem[]): void {
-    if (tenant.released) return;
-    // Stale and recovered notices are gathered per subscriber, one event each, in order.
-    let notice = null as {
-      kind: 'stale' | 'recovered';
-      bySubscriber: Map<WatchSubscription, AssetEntry[]>;
-    } | null;
-    const flush = () => {
-      if (!notice) return;
-      for (const [subscription, entries] of notice.bySubscriber) {
-        const assetIds = entries.map((entry) => entry.id);
-        if (notice.kind === 'recovered') this.push(subscription, { kind: 'recovered', assetIds });
-        else this.push(subscription, staleEvent(entries));
-      }
-      notice = null;
-    };
     for (const item of items) {
-      if (item.kind === 'status' || item.kind === 'deleted') {
-        flush();
-        if (item.kind === 'status') this.applyStatus(tenant, item.asset);
-        else this.applyDeleted(tenant, item.assetId);
-        continue;
-      }
-      const entry = tenant.assets.get(item.assetId);
-      if (!entry || entry.gone || entry.current === null) continue;
-      if (item.kind === 'stale') entry.stale = { since: item.since, reason: item.reason };
-      else if (entry.stale) entry.stale = null;
-      else continue;
-      if (notice?.kind !== item.kind) {
-        flush();
-        notice = { kind: item.kind, bySubscriber: new Map() };
-      }
-      for (const subscription of recipients(entry)) {
-        const list = notice.bySubscriber.get(subscription);
-        if (list) list.push(entry);
-        else notice.bySubscriber.set(subscription, [entry]);
-      }
+      if (tenant.released) return;
+      if (item.kind === 'status') this.applyStatus(tenant, item.asset);
+      else if (item.kind === 'deleted') this.applyDeleted(tenant, item.assetId);
+      else this.applyNotice(tenant, item);
     }
-    flush();
   }
 
   /**
@@ -131,24 +99,40 @@ export class Fanout {
     }
   }
 
-  /** The asset no longer exists: its last event, to everyone who watched it here. */
+  /** The asset no longer exists: its last event, to everyone who was shown it here. */
   applyDeleted(tenant: Tenant, assetId: string): void {
     const entry = tenant.assets.get(assetId);
     if (!entry || entry.gone) return;
-    const to = recipients(entry);
+    const to = entry.current === null ? [] : recipients(entry);
     entry.gone = true;
     const group = entry.groupId === null ? undefined : tenant.groups.get(entry.groupId);
     group?.known.delete(assetId);
-    const event: StatusEvent = {
-      kind: 'deleted',
-      assetId,
-      groupId: entry.groupId,
-      previousStatus: entry.current?.status ?? null,
-    };
-    for (const subscription of to) this.push(subscription, event);
+    if (entry.current !== null) {
+      const event: StatusEvent = { kind: 'deleted', asset: entry.current };
+      for (const subscription of to) this.push(subscription, event);
+    }
     this.deps.registry.stopPolling(entry);
     for (const subscription of [...entry.subscribers]) settle(subscription, assetId);
     this.deps.registry.dropAssetIfUnused(entry);
+  }
+
+  /**
+   * The asset could not be read for a while, or can be again: an event to everyone who was shown
+   * it here. A `recovered` notice for an asset not known to be stale here says nothing new.
+   */
+  applyNotice(tenant: Tenant, item: Extract<BusItem, { kind: 'stale' | 'recovered' }>): void {
+    const entry = tenant.assets.get(item.assetId);
+    if (!entry || entry.gone || entry.current === null) return;
+    let event: StatusEvent;
+    if (item.kind === 'stale') {
+      entry.stale = { since: item.since, reason: item.reason };
+      event = staleEvent(entry);
+    } else {
+      if (!entry.stale) return;
+      entry.stale = null;
+      event = { kind: 'recovered', asset: entry.current };
+    }
+    for (const subscription of recipients(entry)) this.push(subscription, event);
   }
 
   push(subscription: WatchSubscription, event: StatusEvent): void {
@@ -158,13 +142,13 @@ export class Fanout {
   }
 }
 
-/** One `stale` event for `entries` (all with `stale` set): earliest `since`, first reason. */
-export function staleEvent(entries: readonly AssetEntry[]): StatusEvent {
+/** The `stale` event of an entry that has a state and is known to be stale. */
+export function staleEvent(entry: AssetEntry): StatusEvent {
   return {
     kind: 'stale',
-    assetIds: entries.map((entry) => entry.id),
-    since: new Date(Math.min(...entries.map((entry) => entry.stale!.since))),
-    reason: entries[0]!.stale!.reason,
+    asset: entry.current!,
+    since: new Date(entry.stale!.since),
+    reason: entry.stale!.reason,
   };
 }
 

@@ -325,9 +325,7 @@ function applyResults(deps: PollDeps, tenant: Tenant, results: ReadResults, out:
     }
   }
   const changes = diffSnapshots(previous, relevant);
-  const changed = new Set(
-    changes.map((change) => (change.kind === 'status' ? change.asset.id : change.assetId)),
-  );
+  const changed = new Set(changes.map((change) => change.asset.id));
 
   const at = deps.now();
   for (const id of relevant.keys()) {
@@ -344,7 +342,7 @@ function applyResults(deps: PollDeps, tenant: Tenant, results: ReadResults, out:
 
 function stageChange(deps: PollDeps, tenant: Tenant, change: Change, out: Outbox): void {
   if (change.kind === 'deleted') {
-    out.items.push({ kind: 'deleted', assetId: change.assetId });
+    out.items.push({ kind: 'deleted', assetId: change.asset.id });
     return;
   }
   const asset = change.asset;

@@ -277,7 +277,7 @@ function attach(
       first(entry);
     }
   }
-  if (stale.length > 0) fanout.push(subscription, staleEvent(stale));
+  for (const entry of stale) fanout.push(subscription, staleEvent(entry));
   subscription.open = open;
   if (open && open.size === 0) subscription.finish();
   return subscription;

@@ -98,7 +98,7 @@ describe('change detection', () => {
         asset: asset('b', { status: 'FAILED', failure: { code: 'X', message: 'y' } }),
         previousStatus: 'PROCESSING',
       },
-      { kind: 'deleted', assetId: 'c', groupId: 'group-1', previousStatus: 'PROCESSING' },
+      { kind: 'deleted', asset: asset('c') },
     ]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `AssetEventStream`: the status engine's events as `AssetStatusEvent`s, with `asset` always
- * set (deletions and stale notices carry the last state delivered), and a `return()` that ends
+ * `AssetEventStream`: the status engine's events as `AssetStatusEvent`s, one to one (deletions
+ * and stale notices carry the last state the subscriber was shown), and a `return()` that ends
  * the engine's subscription at once.
  */
 import { describe, expect, it } from 'vitest';
@@ -48,16 +48,18 @@ async function take(stream: AssetEventStream, n: number) {
 }
 
 describe('AssetEventStream', () => {
-  it('gives every event an asset: the last known one for stale notices and deletions', async () => {
+  it('maps each event to one schema event, stale only when it is a stale notice', async () => {
     const { queue } = source();
     const stream = new AssetEventStream(queue);
     const since = new Date('2026-06-01T12:00:00Z');
     queue.push({ kind: 'status', asset: asset('a', 'PROCESSING'), previousStatus: null });
     queue.push({ kind: 'status', asset: asset('b', 'PROCESSING'), previousStatus: null });
-    queue.push({ kind: 'stale', assetIds: ['a', 'b'], since, reason: 'UPSTREAM_UNAVAILABLE' });
-    queue.push({ kind: 'recovered', assetIds: ['a'] });
+    const reason = 'UPSTREAM_UNAVAILABLE';
+    queue.push({ kind: 'stale', asset: asset('a', 'PROCESSING'), since, reason });
+    queue.push({ kind: 'stale', asset: asset('b', 'PROCESSING'), since, reason });
+    queue.push({ kind: 'recovered', asset: asset('a', 'PROCESSING') });
     queue.push({ kind: 'status', asset: asset('a', 'ACTIVE'), previousStatus: 'PROCESSING' });
-    queue.push({ kind: 'deleted', assetId: 'b', groupId: 'group-1', previousStatus: 'PROCESSING' });
+    queue.push({ kind: 'deleted', asset: asset('b', 'PROCESSING') });
     const fresh = { stale: false, staleSince: null, staleReason: null };
     const stale = { stale: true, staleSince: since, staleReason: 'UPSTREAM_UNAVAILABLE' };
 

@@ -246,9 +246,11 @@ describe('status watcher: groups', () => {
     const events = await direct.untilDone();
     expect(events.at(-1)).toEqual({
       kind: 'deleted',
-      assetId: assetIds[0],
-      groupId: groupIds[0],
-      previousStatus: 'PROCESSING',
+      asset: expect.objectContaining({
+        id: assetIds[0],
+        groupId: groupIds[0],
+        status: 'PROCESSING',
+      }),
     });
     await group.until((e) => e.some((event) => event.kind === 'deleted'), 'the deletion');
     expect(group.done).toBe(false);
@@ -272,9 +274,7 @@ describe('status watcher: deletions of final assets', () => {
 
   const deletedEvent = (assetId: string, groupId: string) => ({
     kind: 'deleted',
-    assetId,
-    groupId,
-    previousStatus: 'ACTIVE',
+    asset: expect.objectContaining({ id: assetId, groupId, status: 'ACTIVE' }),
   });
 
   it('tells group subscribers at once about a final asset deleted through the gateway', async () => {
@@ -394,10 +394,17 @@ describe('status watcher: upstream failures', () => {
     upstream.failure = new UpstreamError('UPSTREAM_UNAVAILABLE', 'down', { status: 503 });
     const failingFrom = upstream.reads.length;
     await log.until((events) => events.some((e) => e.kind === 'stale'), 'a stale event');
-    const stale = log.events.find((e) => e.kind === 'stale')!;
-    expect(stale).toMatchObject({ kind: 'stale', reason: 'UPSTREAM_UNAVAILABLE' });
-    expect(stale.kind === 'stale' && [...stale.assetIds].sort()).toEqual([...assetIds].sort());
-    expect(stale.kind === 'stale' && stale.since).toBeInstanceOf(Date);
+    await log.until(
+      (events) => events.filter((e) => e.kind === 'stale').length === 2,
+      'a stale event per asset',
+    );
+    const stale = log.events.filter((e) => e.kind === 'stale');
+    for (const event of stale) {
+      expect(event).toMatchObject({ kind: 'stale', reason: 'UPSTREAM_UNAVAILABLE' });
+      expect(event.kind === 'stale' && event.since).toBeInstanceOf(Date);
+      expect(event.asset.status).toBe('PROCESSING');
+    }
+    expect(stale.map((event) => event.asset.id).sort()).toEqual([...assetIds].sort());
 
     // Backing off: over 15 more intervals, far fewer than 15 reads per asset.
     await ticks.next(15);
@@ -410,8 +417,8 @@ describe('status watcher: upstream failures', () => {
     activate();
     await log.untilDone();
     const kinds = log.events.map((e) => e.kind);
-    expect(kinds.filter((k) => k === 'stale')).toHaveLength(1);
-    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.indexOf('stale'));
+    expect(kinds.filter((k) => k === 'stale')).toHaveLength(2);
+    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.lastIndexOf('stale'));
     for (const id of assetIds) {
       expect(log.statuses(id)).toEqual([
         [null, 'PROCESSING'],
@@ -719,11 +726,15 @@ describe('status watcher: a broker outage', () => {
     await log.until((events) => events.length === 2, 'the first events');
 
     setDown(true);
-    const [stale] = (
-      await log.until((e) => e.some((event) => event.kind === 'stale'), 'the stale event', 2000)
+    const stale = (
+      await log.until(
+        (e) => e.filter((event) => event.kind === 'stale').length === 2,
+        'a stale event per asset',
+        2000,
+      )
     ).filter((event) => event.kind === 'stale');
-    expect(stale).toMatchObject({ reason: 'SERVICE_UNAVAILABLE' });
-    expect(stale?.kind === 'stale' && [...stale.assetIds].sort()).toEqual([...assetIds].sort());
+    for (const event of stale) expect(event).toMatchObject({ reason: 'SERVICE_UNAVAILABLE' });
+    expect(stale.map((event) => event.asset.id).sort()).toEqual([...assetIds].sort());
 
     // A credential with no channel yet cannot get one: a clear refusal, soon.
     const other = await seedAssets(sim, KEY_B, 1, 1);
@@ -738,8 +749,8 @@ describe('status watcher: a broker outage', () => {
     setDown(false);
     await log.untilDone(3000);
     const kinds = log.events.map((event) => event.kind);
-    expect(kinds.filter((kind) => kind === 'stale')).toHaveLength(1);
-    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.indexOf('stale'));
+    expect(kinds.filter((kind) => kind === 'stale')).toHaveLength(2);
+    expect(kinds.indexOf('recovered')).toBeGreaterThan(kinds.lastIndexOf('stale'));
     for (const id of assetIds) {
       expect(log.statuses(id)).toEqual([
         [null, 'PROCESSING'],
