@@ -191,6 +191,36 @@ describe('uploads and review tasks', () => {
     expect(seen.filter((r) => r.url === '/v1/tasks/task_G')).toHaveLength(reads);
   });
 
+  it('forgets a group or asset that apimart no longer has when deleting it, still NOT_FOUND', async () => {
+    const gone = { status: 404, body: { error: { code: 'not_found', message: 'x', type: 'x' } } };
+    const { client } = await upstream(
+      withGroup((req) => {
+        if (req.url === '/v1/seedance2/private-avatar')
+          return ok({ id: 'task_D', status: 'processing' });
+        if (req.url === '/v1/tasks/task_D')
+          return ok({
+            id: 'task_D',
+            status: 'completed',
+            result: { assets: [{ asset_id: 'asset_d', status: 'Active' }] },
+          });
+        if (req.method === 'DELETE') return gone;
+        throw new Error(`unexpected ${req.method} ${req.url}`);
+      }),
+    );
+    await client.createGroup(opts, { name: 'mascot' });
+    await client.createAssets!(opts, [
+      { groupId: GROUP, url: 'https://x.test/a.png', type: 'IMAGE' },
+    ]);
+    expect(await client.getAsset(opts, 'task_D-0')).toMatchObject({ status: 'ACTIVE' });
+
+    await expect(client.deleteAsset(opts, 'task_D-0')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const assets = await client.listAssets(opts, { groupIds: [GROUP], page: 1, pageSize: 10 });
+    expect(assets.total).toBe(0);
+    await expect(client.deleteGroup(opts, GROUP)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await client.listGroups(opts, { page: 1, pageSize: 10 })).total).toBe(0);
+    await expect(client.getGroup(opts, GROUP)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('reads an open task once per reuse window: a list and a sweep of one interval share it', async () => {
     const { client, seen } = await upstream(
       withGroup(() => ok({ id: 'task_W', status: 'processing' })),

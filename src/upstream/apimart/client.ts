@@ -218,6 +218,15 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
     return group;
   }
 
+  /**
+   * apimart has no such resource (deleted behind the gateway's back, or a simulator that
+   * restarted): the ledger, which alone lists it, forgets it too; the caller still hears NOT_FOUND.
+   */
+  async function forgetIfGone(error: unknown, forget: () => Promise<void>): Promise<never> {
+    if (isUpstreamError(error) && error.code === 'NOT_FOUND') await forget();
+    throw error;
+  }
+
   async function knownAsset(opts: CallOptions, id: string, action: string) {
     const asset = await ledger.asset(scopeOf(opts), id);
     if (!asset) throw notFound('Asset', id, action);
@@ -338,8 +347,11 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
 
     async deleteGroup(opts, id) {
       await knownGroup(opts, id, CALLS.deleteGroup.action);
-      await call('deleteGroup', opts, { id });
-      await ledger.forgetGroup(scopeOf(opts), id);
+      const forget = () => ledger.forgetGroup(scopeOf(opts), id);
+      await call('deleteGroup', opts, { id }).catch((error: unknown) =>
+        forgetIfGone(error, forget),
+      );
+      await forget();
     },
 
     async createAsset(opts, input) {
@@ -411,8 +423,11 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
         await ledger.markAssetDeleted(scopeOf(opts), id);
         return;
       }
-      await call('deleteAsset', opts, { id: known.upstreamId });
-      await ledger.forgetAsset(scopeOf(opts), id);
+      const forget = () => ledger.forgetAsset(scopeOf(opts), id);
+      await call('deleteAsset', opts, { id: known.upstreamId }).catch((error: unknown) =>
+        forgetIfGone(error, forget),
+      );
+      await forget();
     },
 
     async startVerification(opts, input) {
