@@ -88,6 +88,8 @@ function decodeAsset(raw: unknown): Asset {
     status: status as AssetStatus,
     failure,
     previewUrl: optionalStr(raw.previewUrl),
+    // Absent (Ark: `asset://<id>`) stays absent; apimart's `null` or its own `asset://…` travel.
+    ...(raw.uri === undefined ? {} : { uri: optionalStr(raw.uri) }),
     createdAt: optionalDate(raw.createdAt),
     updatedAt: optionalDate(raw.updatedAt),
   };

@@ -140,6 +140,12 @@ it('reads each open review task at most once per interval, whatever the subscrib
   );
   expect(finals.filter(([status]) => status === 'ACTIVE')).toHaveLength(4);
   expect(finals.filter(([status]) => status === 'FAILED')).toEqual([['FAILED', 'task_failed']]);
+  // An ACTIVE event carries apimart's own `asset://` reference, not one made of the provisional id.
+  const uris = group.events.flatMap((e) =>
+    e.kind === 'status' && e.asset.status === 'ACTIVE' ? [e.asset.uri] : [],
+  );
+  expect(uris).toHaveLength(4);
+  for (const uri of uris) expect(uri).toMatch(/^asset:\/\/asset-/);
 
   // Ended tasks are answered from the ledger: no more task reads.
   await ticks.next(2);

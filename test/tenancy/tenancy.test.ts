@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
+import { openLedger } from '../../src/ledger/index.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import {
   startInstrumentedSimulator,
@@ -267,6 +268,37 @@ describe.each(['sqlite', 'postgres'] as const)('tenants on one server key (%s)',
     const aliceIds = alices.data.groups.items.map((g: { id: string }) => g.id);
     expect(aliceIds).toContain(mine.groupId);
     expect(aliceIds).not.toContain(bobs.data.createGroup.id);
+  });
+
+  it('a group made outside the gateway belongs to nobody: only admins see it, until assigned', async () => {
+    const { id } = await sim.state.createGroup({ credential: SERVER_KEY }, { name: 'Outside' });
+    const query =
+      'query ($id: ID!) { group(id: $id) { id } groups(pageSize: 100) { items { id } } }';
+    const sees = async (token: string) => {
+      const answer = await as(token)(query, { id });
+      const listed = answer.data.groups.items.some((g: { id: string }) => g.id === id);
+      return { byId: answer.data.group !== null, listed };
+    };
+    expect(await sees(ALICE)).toEqual({ byId: false, listed: false });
+    expect(await sees(OPS)).toEqual({ byId: true, listed: true });
+    const rename = `mutation ($id: ID!) { updateGroup(id: $id, input: { name: "Renamed" }) { id } }`;
+    expect(refusal(await as(ALICE)(rename, { id }))).toEqual([
+      { message: 'Not found.', code: 'NOT_FOUND' },
+    ]);
+
+    // What `npm run ledger -- assign` does, through a second handle on the same store.
+    const ledger = await openLedger(
+      store === 'sqlite'
+        ? { path: ledgerEnv.LEDGER_PATH! }
+        : { databaseUrl: ledgerEnv.DATABASE_URL!, schema: ledgerEnv.LEDGER_SCHEMA! },
+    );
+    try {
+      expect(await ledger.assign('group', id, 'alice', { avatarKind: 'VIRTUAL' })).toBeNull();
+    } finally {
+      await ledger.close();
+    }
+    expect(await sees(ALICE)).toEqual({ byId: true, listed: true });
+    expect(await sees(BOB)).toEqual({ byId: false, listed: false });
   });
 
   it('a retried addAssets with the same idempotencyKey uploads once, also when retries race', async () => {

@@ -114,6 +114,24 @@ describe('bus messages', () => {
     expect(decodeItems(encodeItems(items))).toEqual(items);
   });
 
+  it("keeps an asset's uri: absent, null until a review ends, or the upstream's own", () => {
+    const items = [
+      { kind: 'status' as const, asset: asset('ark') },
+      { kind: 'status' as const, asset: asset('task_1-0', { uri: null }) },
+      {
+        kind: 'status' as const,
+        asset: asset('task_1-1', { status: 'ACTIVE', uri: 'asset://asset-20261201-x' }),
+      },
+    ];
+    const decoded = decodeItems(encodeItems(items));
+    expect(decoded).toEqual(items);
+    expect(decoded.map((item) => item.kind === 'status' && 'uri' in item.asset)).toEqual([
+      false,
+      true,
+      true,
+    ]);
+  });
+
   it('refuses foreign or corrupt messages', () => {
     expect(() => decodeItems('{"v":2,"items":[]}')).toThrow(TypeError);
     expect(() => decodeItems('{"v":1,"items":[{"kind":"status","asset":{"id":1}}]}')).toThrow();

@@ -156,6 +156,71 @@ describe('uploads and review tasks', () => {
     expect(seen.filter((r) => r.url === '/v1/tasks/task_R')).toHaveLength(reads);
   });
 
+  it('ends the assets of a task apimart no longer knows FAILED, instead of failing every read', async () => {
+    let taskStatus = 500;
+    const { client, seen } = await upstream(
+      withGroup((req) => {
+        if (req.url === '/v1/seedance2/private-avatar')
+          return ok({ id: 'task_G', status: 'processing' });
+        if (req.url === '/v1/tasks/task_G') {
+          const code = taskStatus === 404 ? 'task_not_found' : 'server_error';
+          return { status: taskStatus, body: { error: { code, message: code, type: code } } };
+        }
+        throw new Error(`unexpected ${req.method} ${req.url}`);
+      }),
+    );
+    await client.createGroup(opts, { name: 'mascot' });
+    await client.createAssets!(opts, [
+      { groupId: GROUP, url: 'https://x.test/a.png', type: 'IMAGE', name: 'a' },
+    ]);
+    const list = () => client.listAssets(opts, { groupIds: [GROUP], page: 1, pageSize: 10 });
+    // Another failure stays a failure: the task may still end.
+    await expect(list()).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+
+    taskStatus = 404;
+    clock.now += 1000;
+    const page = await list();
+    expect(page.items.map((a) => [a.id, a.status, a.uri, a.failure?.code ?? null])).toEqual([
+      ['task_G-0', 'FAILED', null, 'task_not_found'],
+    ]);
+    // Settled: later reads come from the ledger.
+    const reads = seen.filter((r) => r.url === '/v1/tasks/task_G').length;
+    clock.now += 1000;
+    expect(await client.getAsset(opts, 'task_G-0')).toMatchObject({ status: 'FAILED' });
+    await list();
+    expect(seen.filter((r) => r.url === '/v1/tasks/task_G')).toHaveLength(reads);
+  });
+
+  it('forgets a group or asset that apimart no longer has when deleting it, still NOT_FOUND', async () => {
+    const gone = { status: 404, body: { error: { code: 'not_found', message: 'x', type: 'x' } } };
+    const { client } = await upstream(
+      withGroup((req) => {
+        if (req.url === '/v1/seedance2/private-avatar')
+          return ok({ id: 'task_D', status: 'processing' });
+        if (req.url === '/v1/tasks/task_D')
+          return ok({
+            id: 'task_D',
+            status: 'completed',
+            result: { assets: [{ asset_id: 'asset_d', status: 'Active' }] },
+          });
+        if (req.method === 'DELETE') return gone;
+        throw new Error(`unexpected ${req.method} ${req.url}`);
+      }),
+    );
+    await client.createGroup(opts, { name: 'mascot' });
+    await client.createAssets!(opts, [
+      { groupId: GROUP, url: 'https://x.test/a.png', type: 'IMAGE' },
+    ]);
+    expect(await client.getAsset(opts, 'task_D-0')).toMatchObject({ status: 'ACTIVE' });
+
+    await expect(client.deleteAsset(opts, 'task_D-0')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const assets = await client.listAssets(opts, { groupIds: [GROUP], page: 1, pageSize: 10 });
+    expect(assets.total).toBe(0);
+    await expect(client.deleteGroup(opts, GROUP)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await client.listGroups(opts, { page: 1, pageSize: 10 })).total).toBe(0);
+    await expect(client.getGroup(opts, GROUP)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('reads an open task once per reuse window: a list and a sweep of one interval share it', async () => {
     const { client, seen } = await upstream(
       withGroup(() => ok({ id: 'task_W', status: 'processing' })),

@@ -18,7 +18,7 @@
  * const upstream = createApimartClient({ baseUrl: 'https://api.apimart.ai', ledger: ledger.apimart });
  * ```
  */
-import type { ApimartLedger } from '../../ledger/ledger.js';
+import type { ApimartLedger, ReviewOutcome } from '../../ledger/ledger.js';
 import { secretHash } from '../../util/secret-hash.js';
 import { UpstreamError, isUpstreamError } from '../errors.js';
 import type { CallRequest } from '../http/dialect.js';
@@ -99,6 +99,17 @@ type RequestBody<O extends keyof operations> = operations[O] extends {
   ? B
   : never;
 
+/** A review task that apimart answers 404 for: final, every asset FAILED with this reason. */
+const TASK_GONE: ReviewOutcome = Object.freeze({
+  final: true,
+  status: 'not_found',
+  assets: [],
+  failure: {
+    code: 'task_not_found',
+    message: 'apimart no longer knows the review task of this asset; upload the file again.',
+  },
+});
+
 /** Task reads one list makes at once; the client's `GetTask` pace spaces them further. */
 const TASK_READ_CONCURRENCY = 4;
 
@@ -159,8 +170,16 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
         if (!entry.pending && at - entry.at >= reuseMs) recent.delete(k);
     }
     const read = (async () => {
-      const task = await getTask(opts, taskId);
-      const outcome = parse('getTask', () => reviewOutcome(task));
+      const outcome = await getTask(opts, taskId).then(
+        (task) => parse('getTask', () => reviewOutcome(task)),
+        (error: unknown) => {
+          // apimart no longer knows the task (it expired, or a simulator restarted): its assets
+          // will never be reviewed. They end FAILED, instead of failing every read that covers
+          // them for good.
+          if (!isUpstreamError(error) || error.code !== 'NOT_FOUND') throw error;
+          return TASK_GONE;
+        },
+      );
       const toDelete = await ledger.settleTask(scope, taskId, outcome);
       // Assets deleted while in review have an upstream id only now.
       await Promise.all(
@@ -197,6 +216,15 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
     const group = await ledger.group(scopeOf(opts), id);
     if (!group) throw notFound('Group', id, action);
     return group;
+  }
+
+  /**
+   * apimart has no such resource (deleted behind the gateway's back, or a simulator that
+   * restarted): the ledger, which alone lists it, forgets it too; the caller still hears NOT_FOUND.
+   */
+  async function forgetIfGone(error: unknown, forget: () => Promise<void>): Promise<never> {
+    if (isUpstreamError(error) && error.code === 'NOT_FOUND') await forget();
+    throw error;
   }
 
   async function knownAsset(opts: CallOptions, id: string, action: string) {
@@ -319,8 +347,11 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
 
     async deleteGroup(opts, id) {
       await knownGroup(opts, id, CALLS.deleteGroup.action);
-      await call('deleteGroup', opts, { id });
-      await ledger.forgetGroup(scopeOf(opts), id);
+      const forget = () => ledger.forgetGroup(scopeOf(opts), id);
+      await call('deleteGroup', opts, { id }).catch((error: unknown) =>
+        forgetIfGone(error, forget),
+      );
+      await forget();
     },
 
     async createAsset(opts, input) {
@@ -392,8 +423,11 @@ export function createApimartClient(options: ApimartClientOptions): ApimartClien
         await ledger.markAssetDeleted(scopeOf(opts), id);
         return;
       }
-      await call('deleteAsset', opts, { id: known.upstreamId });
-      await ledger.forgetAsset(scopeOf(opts), id);
+      const forget = () => ledger.forgetAsset(scopeOf(opts), id);
+      await call('deleteAsset', opts, { id: known.upstreamId }).catch((error: unknown) =>
+        forgetIfGone(error, forget),
+      );
+      await forget();
     },
 
     async startVerification(opts, input) {
