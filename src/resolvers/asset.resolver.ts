@@ -24,7 +24,7 @@ import { PageArgs } from '../schema/page.args.js';
 import { toAsset, toAssetGroup, toPage } from './mappers.js';
 import { ledgerCall } from '../graphql/tenancy.js';
 import { ownedAssets } from './owned-pages.js';
-import { forgetDeleted } from './owned-writes.js';
+import { deleteOwned } from './owned-writes.js';
 
 @Resolver(() => Asset)
 export class AssetResolver {
@@ -120,10 +120,8 @@ export class AssetResolver {
   ): Promise<string> {
     const opts = ctx.callOptions();
     await ctx.tenancy.assertVisible('asset', checkId(id, 'id'));
-    await ctx.upstream.deleteAsset(opts, id);
+    await deleteOwned(ctx, 'asset', id, () => ctx.upstream.deleteAsset(opts, id));
     ctx.loaders.asset.clear(id);
-    const ledger = ctx.tenancy.ledger;
-    if (ledger) await forgetDeleted(ctx, () => ledger.forget('asset', id));
     // Its subscribers hear of it now, final or not (a poll would never read a final asset).
     ctx.live?.watcher.noteAssetDeleted(opts.credential, id);
     return id;

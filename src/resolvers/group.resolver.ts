@@ -24,7 +24,7 @@ import { checkDescription, checkId, checkName } from '../validation.js';
 import { compact, groupQuery, paging, statusKey } from './args.js';
 import { PageArgs } from '../schema/page.args.js';
 import { toAsset, toAssetGroup, toPage } from './mappers.js';
-import { createOwnedGroup, forgetDeleted, reviveDates } from './owned-writes.js';
+import { createOwnedGroup, deleteOwned, reviveDates } from './owned-writes.js';
 import { idempotently } from './idempotent.js';
 import { ownedGroups } from './owned-pages.js';
 import { ledgerCall } from '../graphql/tenancy.js';
@@ -141,10 +141,8 @@ export class GroupResolver {
   ): Promise<string> {
     const opts = ctx.callOptions();
     await ctx.tenancy.assertVisible('group', checkId(id, 'id'));
-    await ctx.upstream.deleteGroup(opts, id);
+    await deleteOwned(ctx, 'group', id, () => ctx.upstream.deleteGroup(opts, id));
     ctx.loaders.group.clear(id);
-    const ledger = ctx.tenancy.ledger;
-    if (ledger) await forgetDeleted(ctx, () => ledger.forget('group', id));
     return id;
   }
 }

@@ -3,7 +3,7 @@
  * tenant's own ids (newest first, with the true total), then the page is read upstream in
  * batches — groups by id (`GroupIds`), assets by the groups holding them. A resource deleted
  * upstream behind the gateway's back is left out of the page's items until its ledger entry is
- * forgotten.
+ * forgotten (its owner's `deleteGroup`/`deleteAsset` does it: `deleteOwned`).
  */
 import type DataLoader from 'dataloader';
 import type { GatewayContext } from '../graphql/context.js';

@@ -5,6 +5,8 @@
  */
 import type { GatewayContext } from '../graphql/context.js';
 import { ledgerCall } from '../graphql/tenancy.js';
+import type { ResourceKind } from '../ledger/index.js';
+import { isUpstreamError } from '../upstream/errors.js';
 import type { CallOptions, Group, NewGroup } from '../upstream/port.js';
 import { predatesAttempt, type Finished } from './idempotent.js';
 
@@ -65,16 +67,32 @@ async function findUnownedGroup(
 }
 
 /**
- * Forgets a resource deleted upstream. The deletion happened: a ledger failure now only leaves a
- * stale entry (left out of pages, as the resource is gone), so it is logged, not reported.
+ * Deletes a resource upstream (`remove`), then forgets it in the ledger. One the upstream no longer
+ * has (deleted behind the gateway's back) is forgotten too, so it leaves the tenant's pages and
+ * `total`; the caller still hears `NOT_FOUND`. The deletion happened either way: a ledger failure
+ * now only leaves a stale entry (left out of pages, as the resource is gone), so it is logged, not
+ * reported.
  */
-export async function forgetDeleted(
+export async function deleteOwned(
   ctx: GatewayContext,
-  forget: () => Promise<void>,
+  kind: ResourceKind,
+  id: string,
+  remove: () => Promise<void>,
 ): Promise<void> {
-  await forget().catch((error: unknown) => {
-    ctx.logger.warn({ err: error }, 'ledger: could not forget a deleted resource');
-  });
+  const forget = async () => {
+    const ledger = ctx.tenancy.ledger;
+    if (!ledger) return;
+    await ledger.forget(kind, id).catch((error: unknown) => {
+      ctx.logger.warn({ err: error }, 'ledger: could not forget a deleted resource');
+    });
+  };
+  try {
+    await remove();
+  } catch (error) {
+    if (isUpstreamError(error) && error.code === 'NOT_FOUND') await forget();
+    throw error;
+  }
+  await forget();
 }
 
 /** A stored answer's timestamps come back from JSON as strings: make them dates again. */

@@ -301,6 +301,38 @@ describe.each(['sqlite', 'postgres'] as const)('tenants on one server key (%s)',
     expect(await sees(BOB)).toEqual({ byId: false, listed: false });
   });
 
+  it('a group or asset deleted behind the gateway is forgotten on its next delete', async () => {
+    const alice = as(ALICE);
+    const groupId = (await alice(CREATE_GROUP, { name: 'Deleted elsewhere' })).data.createGroup
+      .id as string;
+    const added = await alice(ADD_ASSETS, { groupId, url: 'https://example.com/gone.png' });
+    const assetId = added.data.addAssets.assets[0].id as string;
+    const count = async () => {
+      const answer = await alice(
+        'query ($g: [ID!]) { groups(pageSize: 100) { total } assets(filter: { groupIds: $g }) { total } }',
+        { g: [groupId] },
+      );
+      return [answer.data.groups.total, answer.data.assets.total];
+    };
+    const before = await count();
+
+    // An operator deletes both with the shared key, outside the gateway.
+    await sim.state.deleteAsset({ credential: SERVER_KEY }, assetId);
+    await sim.state.deleteGroup({ credential: SERVER_KEY }, groupId);
+    expect(await count()).toEqual(before);
+
+    const deleteAsset = 'mutation ($id: ID!) { deleteAsset(id: $id) }';
+    expect(await alice(deleteAsset, { id: assetId })).toMatchObject({
+      errors: [{ extensions: { code: 'NOT_FOUND' } }],
+    });
+    expect(await count()).toEqual([before[0], before[1]! - 1]);
+    const deleteGroup = 'mutation ($id: ID!) { deleteGroup(id: $id) }';
+    expect(await alice(deleteGroup, { id: groupId })).toMatchObject({
+      errors: [{ extensions: { code: 'NOT_FOUND' } }],
+    });
+    expect(await count()).toEqual([before[0]! - 1, 0]);
+  });
+
   it('a retried addAssets with the same idempotencyKey uploads once, also when retries race', async () => {
     const alice = as(ALICE);
     const group = await alice(CREATE_GROUP, { name: 'Uploads' });
