@@ -546,6 +546,13 @@ export const WEBSOCKET = {
     max: 10_000_000,
     doc: 'operations running at once over all sockets of the process; one more gets `TOO_MANY_SUBSCRIPTIONS` and the others go on',
   }),
+  maxWatchedAssets: integer({
+    env: 'WS_MAX_WATCHED_ASSETS',
+    default: 100_000,
+    min: 1,
+    max: 100_000_000,
+    doc: 'assets the live-status engine of the process keeps (watched, or still being read for a subscription); a subscription that would add more gets `TOO_MANY_SUBSCRIPTIONS` (`scope: "server"`) and the others go on',
+  }),
   closeTimeoutMs: integer({
     env: 'WS_CLOSE_TIMEOUT_MS',
     default: 1000,

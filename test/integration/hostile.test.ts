@@ -688,6 +688,7 @@ describe('attacks that cost others (WebSocket)', () => {
         WS_MAX_CONNECTIONS: '4',
         WS_MAX_CONNECTIONS_PER_IP: '2',
         WS_MAX_SUBSCRIPTIONS: '3',
+        WS_MAX_WATCHED_ASSETS: '2',
         WS_MAX_MESSAGES_PER_SECOND: '2',
         RATE_LIMIT_PER_MINUTE: '60',
         RATE_LIMIT_BURST: '5',
@@ -725,6 +726,32 @@ describe('attacks that cost others (WebSocket)', () => {
     await until(subscribers, (n) => n === before + 2, 'the subscription to end');
     second.subscribe('e', GROUP_EVENTS, { g: groupId });
     await until(subscribers, (n) => n === before + 3, 'the new subscription to start');
+  });
+
+  it('caps the assets the process watches, refusing a subscription that adds more', async () => {
+    const key = 'hostile-ws-assets-key';
+    const gql = graphqlClient(live.url, { authorization: `Bearer ${key}` });
+    const group = await gql(`mutation { createGroup(input: { name: "assets" }) { id } }`);
+    const url = (n: number) => `{ url: "https://cdn.example.com/${n}.jpg", type: IMAGE }`;
+    const added = await gql(
+      `mutation ($g: ID!) { addAssets(groupId: $g, assets: [${url(1)}, ${url(2)}, ${url(3)}]) { assets { id } } }`,
+      { g: group.data.createGroup.id },
+    );
+    const ids: string[] = added.data.addAssets.assets.map((asset: { id: string }) => asset.id);
+    const events = `subscription ($ids: [ID!]) { assetStatusChanged(assetIds: $ids) { kind } }`;
+    const socket = await open();
+    await socket.init(key);
+    socket.subscribe('two', events, { ids: ids.slice(0, 2) });
+    await socket.next((m) => m.id === 'two' && m.type === 'next', 'the first event');
+    socket.subscribe('third', events, { ids: ids.slice(2) });
+    const refused = await socket.next((m) => m.id === 'third', 'the refusal');
+    const error = (refused.type === 'error' ? refused.payload : refused.payload.errors)[0];
+    expect(error.extensions).toMatchObject({
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      scope: 'server',
+      maxWatchedAssets: 2,
+    });
+    expect(live.live.watcher.stats().watchedAssets).toBe(2);
   });
 
   it("counts subscribe messages against the client's HTTP rate limit", async () => {

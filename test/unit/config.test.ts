@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       ws: {
         keepAliveMs: 12_000,
         maxSubscriptionsPerConnection: 50,
+        maxWatchedAssets: 100_000,
         maxPayloadBytes: 65_536,
         connectionInitTimeoutMs: 3000,
         maxMessagesPerSecond: 20,
