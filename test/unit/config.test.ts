@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       shutdownDelayMs: 0,
       httpRequestTimeoutMs: 30_000,
+      trustProxyHops: 0,
       assetUrlsAllowInternal: false,
       pollIntervalMs: 2000,
       redisKeyPrefix: 'avatar-gateway:',
