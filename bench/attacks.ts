@@ -11,10 +11,12 @@
  * (the gateway process is started with `--expose-gc` and `gc-on-signal.ts`).
  *
  * Attacks, each for BENCH_SECONDS:
- * 1. socket and subscription flood: as many sockets as the server takes, 50 subscriptions each;
- * 2. the costly document (2,400 × `groups { total }`) over HTTP, 8 at a time;
- * 3. the same document over WebSocket, 100 `subscribe` messages a socket, socket after socket;
- * 4. key rotation: a new Bearer key for every request, 16 at a time.
+ * 1. WebSocket orphan reads: socket after socket, 50 subscriptions of 100 made-up asset ids
+ *    each (within every documented limit), closed 200 ms later while their reads still wait;
+ * 2. socket and subscription flood: as many sockets as the server takes, 50 subscriptions each;
+ * 3. the costly document (2,400 × `groups { total }`) over HTTP, 8 at a time;
+ * 4. the same document over WebSocket, 100 `subscribe` messages a socket, socket after socket;
+ * 5. key rotation: a new Bearer key for every request, 16 at a time.
  *
  * Run with `npm run bench:attacks` (at most once or twice: the machine may be shared).
  * Env: BENCH_SECONDS (5), BENCH_TENANT_RATE (8 requests/s, under the per-key rate limit).
@@ -164,6 +166,47 @@ function openSocket(wsUrl: string, key: string): Promise<WebSocket | null> {
 type Tally = Map<string, number>;
 const count = (tally: Tally, what: string) => tally.set(what, (tally.get(what) ?? 0) + 1);
 
+/** Tallies the code of each refused `subscribe` on `socket` (an `error`, or `next` with errors). */
+function tallyRefusals(socket: WebSocket, tally: Tally): void {
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { type: string; payload?: any };
+    const errors = message.type === 'error' ? message.payload : message.payload?.errors;
+    if (Array.isArray(errors)) count(tally, `subscribe: ${errors[0]?.extensions?.code}`);
+  });
+}
+
+/**
+ * Issue 15's first finding, over and over: a socket (a new key each) subscribes 50 times to 100
+ * made-up asset ids and goes 200 ms later, leaving reads that nobody waits for.
+ */
+async function orphanReads(wsUrl: string, until: Promise<void>, tally: Tally) {
+  let stop = false;
+  void until.then(() => (stop = true));
+  const query = `subscription($ids: [ID!]) { assetStatusChanged(assetIds: $ids) { kind } }`;
+  for (let s = 0; !stop; s++) {
+    const socket = await openSocket(wsUrl, `orphan-key-${s}`);
+    if (socket === null) {
+      count(tally, 'socket refused');
+      await sleep(50);
+      continue;
+    }
+    count(tally, 'socket left after 200 ms');
+    tallyRefusals(socket, tally);
+    for (let i = 0; i < 50; i++) {
+      const ids = Array.from({ length: 100 }, (_, j) => `made-up-${s}-${i}-${j}`);
+      socket.send(
+        JSON.stringify({
+          id: String(i),
+          type: 'subscribe',
+          payload: { query, variables: { ids } },
+        }),
+      );
+    }
+    await sleep(200);
+    socket.terminate();
+  }
+}
+
 /** Opens sockets until refused, subscribing 50 times on each; keeps them until `until`. */
 async function socketFlood(wsUrl: string, groupId: string, until: Promise<void>, tally: Tally) {
   const sockets: WebSocket[] = [];
@@ -283,6 +326,7 @@ async function main() {
     const baseline = await memory(origin, gateway);
 
     const attacks: Array<[string, (until: Promise<void>, tally: Tally) => Promise<void>]> = [
+      ['WebSocket orphan reads', (until, tally) => orphanReads(wsUrl, until, tally)],
       [
         'socket and subscription flood',
         (until, tally) => socketFlood(wsUrl, groupId, until, tally),

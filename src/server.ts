@@ -39,6 +39,7 @@ import {
 } from './observability/metrics.js';
 import { requestLogOf, startRequestLog } from './observability/request-log.js';
 import { createAccess, type Access } from './security/access.js';
+import { clientAddress } from './security/client-address.js';
 import { createClientRate } from './security/client-rate.js';
 import { createCorsPolicy } from './security/cors.js';
 import { createGate } from './security/http-gate.js';
@@ -243,10 +244,12 @@ export async function createServer(
     metrics.countError(String(error.extensions['code']));
     sendGraphQLError(res, error, headers);
   };
+  const addressOf = (req: IncomingMessage) => clientAddress(req, config.trustProxyHops);
   const gate = createGate({
     access,
     cors,
     rate,
+    addressOf,
     refuse,
     onAccess: (req, result) =>
       requestLogOf(req)?.annotate({ principal: result.ok ? result.principal.id : null }),
@@ -309,6 +312,7 @@ export async function createServer(
       queryLimits: config.limits,
       documents,
       ...(rate ? { rate } : {}),
+      clientAddress: addressOf,
       authenticate: (authorization) => access.authenticate(authorization),
       context: (granted) => contextFor({ access: granted }),
       formatError,

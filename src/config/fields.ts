@@ -77,6 +77,13 @@ export const SERVER = {
     max: 3_600_000,
     doc: "how long a client may take to send a request's headers and body; slower connections (slowloris) are dropped. Responses are not bound by it",
   }),
+  trustProxyHops: integer({
+    env: 'TRUST_PROXY_HOPS',
+    default: 0,
+    min: 0,
+    max: 10,
+    doc: 'proxies in front of the gateway that append to `X-Forwarded-For` (nginx: `$proxy_add_x_forwarded_for`); the per-address limits (`RATE_LIMIT_PER_IP_*`, `WS_MAX_CONNECTIONS_PER_IP`) then key on the address that many entries from its right. `0`: the connecting address, the header ignored (a client could write anything in it)',
+  }),
 };
 
 /** `UPSTREAM_URL=simulator`: the built-in simulator, asked for by name (required in production). */
@@ -537,7 +544,7 @@ export const WEBSOCKET = {
     default: 250,
     min: 1,
     max: 1_000_000,
-    doc: 'open sockets per client address; one more upgrade is refused with HTTP 429 before the handshake. Clients behind one proxy share its address',
+    doc: 'open sockets per client address; one more upgrade is refused with HTTP 429 before the handshake. Clients behind one proxy share its address unless `TRUST_PROXY_HOPS` is set',
   }),
   maxSubscriptions: integer({
     env: 'WS_MAX_SUBSCRIPTIONS',
@@ -545,6 +552,13 @@ export const WEBSOCKET = {
     min: 1,
     max: 10_000_000,
     doc: 'operations running at once over all sockets of the process; one more gets `TOO_MANY_SUBSCRIPTIONS` and the others go on',
+  }),
+  maxWatchedAssets: integer({
+    env: 'WS_MAX_WATCHED_ASSETS',
+    default: 100_000,
+    min: 1,
+    max: 100_000_000,
+    doc: 'assets the live-status engine of the process keeps (watched, or still being read for a subscription); a subscription that would add more gets `TOO_MANY_SUBSCRIPTIONS` (`scope: "server"`) and the others go on',
   }),
   closeTimeoutMs: integer({
     env: 'WS_CLOSE_TIMEOUT_MS',

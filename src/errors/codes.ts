@@ -76,7 +76,8 @@ export const ERROR_CODES = [
   // Ours: subscriptions over WebSocket.
   /**
    * The socket already runs `WS_MAX_SUBSCRIPTIONS_PER_CONNECTION` operations, or the process
-   * `WS_MAX_SUBSCRIPTIONS` (`scope: "server"`); the others go on.
+   * `WS_MAX_SUBSCRIPTIONS`, or it keeps `WS_MAX_WATCHED_ASSETS` assets (both `scope: "server"`);
+   * the others go on.
    */
   'TOO_MANY_SUBSCRIPTIONS',
 ] as const;

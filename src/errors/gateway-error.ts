@@ -229,6 +229,14 @@ export class TooManySubscriptionsError extends GatewayError {
   }
 }
 
+/** The process keeps its `WS_MAX_WATCHED_ASSETS` assets: a subscription adding more waits. */
+export class TooManyWatchedAssetsError extends GatewayError {
+  readonly code = 'TOO_MANY_SUBSCRIPTIONS';
+  constructor(message: string, maxWatchedAssets: number) {
+    super('TOO_MANY_SUBSCRIPTIONS', message, { maxWatchedAssets, scope: 'server' });
+  }
+}
+
 /** The gateway's shared state (Redis) did not answer in time: nothing the client did wrong. */
 export class ServiceUnavailableError extends GatewayError {
   readonly code = 'SERVICE_UNAVAILABLE';

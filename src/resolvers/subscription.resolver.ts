@@ -9,11 +9,16 @@ import {
   BadUserInputError,
   NotFoundError,
   ServiceUnavailableError,
+  TooManyWatchedAssetsError,
 } from '../errors/gateway-error.js';
 import { AssetStatusEvent } from '../schema/asset-status-event.type.js';
 import { VerificationEvent } from '../schema/verification-event.type.js';
 import { VerificationStatus } from '../schema/verification-status.enum.js';
-import { InvalidWatchTargetError, StatusBrokerUnavailableError } from '../status/index.js';
+import {
+  InvalidWatchTargetError,
+  StatusBrokerUnavailableError,
+  StatusWatcherFullError,
+} from '../status/index.js';
 import type { VerificationSubscription, VerificationUpdate } from '../verification/index.js';
 import { checkId, checkToken, LIMITS } from '../validation.js';
 import { AssetEventStream } from './status-stream.js';
@@ -124,6 +129,9 @@ async function subscribeToAssets(
     }
     if (error instanceof StatusBrokerUnavailableError) {
       throw new ServiceUnavailableError(error.message, error);
+    }
+    if (error instanceof StatusWatcherFullError) {
+      throw new TooManyWatchedAssetsError(error.message, error.maxWatchedAssets);
     }
     throw error;
   }

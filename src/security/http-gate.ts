@@ -16,6 +16,11 @@ export interface GateOptions {
   cors: CorsPolicy;
   /** `null`: no rate limit. */
   rate: ClientRate | null;
+  /**
+   * The client's address for the rate's address bucket.
+   * @default the connecting address
+   */
+  addressOf?(req: IncomingMessage): string;
   /** Answers a refusal (in the GraphQL error shape). */
   refuse(res: ServerResponse, error: GraphQLError, headers?: Record<string, string>): void;
   /** Told who is calling, e.g. to log it. */
@@ -43,7 +48,8 @@ export function createGate(options: GateOptions): Gate {
       results.set(req, access);
       options.onAccess?.(req, access);
       if (options.rate) {
-        const decision = await options.rate.take(access, req.socket.remoteAddress ?? 'unknown');
+        const address = options.addressOf?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+        const decision = await options.rate.take(access, address);
         if (!decision.allowed) {
           options.refuse(res, new GatewayRateLimitedError(decision.retryAfterSeconds), {
             'retry-after': String(decision.retryAfterSeconds),

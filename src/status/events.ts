@@ -84,3 +84,14 @@ export class StatusBrokerUnavailableError extends Error {
     super('The status event bus is unavailable; try again shortly.', options);
   }
 }
+
+/**
+ * The watcher already keeps its `maxWatchedAssets` assets: a `watch` that would add more is
+ * refused (one that needs only assets already kept still starts).
+ */
+export class StatusWatcherFullError extends Error {
+  override readonly name = 'StatusWatcherFullError';
+  constructor(readonly maxWatchedAssets: number) {
+    super(`The server already watches its ${maxWatchedAssets} assets; try again later.`);
+  }
+}

@@ -26,6 +26,7 @@ export type { StatusWatcherOptions, TickInfo } from './settings.js';
 export {
   InvalidWatchTargetError,
   StatusBrokerUnavailableError,
+  StatusWatcherFullError,
   StatusWatcherStoppedError,
   type StatusEvent,
   type StatusSubscription,

@@ -432,6 +432,13 @@ export class Registry {
     return held;
   }
 
+  /** Asset entries over every tenant (watched, or being read for a `watch`). */
+  countAssets(): number {
+    let count = 0;
+    for (const tenant of this.tenantsByKey.values()) count += tenant.assets.size;
+    return count;
+  }
+
   countHeld(): number {
     let held = 0;
     for (const tenant of this.tenantsByKey.values()) {

@@ -57,6 +57,12 @@ export interface StatusWatcherOptions extends LoopOptions {
    */
   maxAssetIds?: number;
   /**
+   * The most assets the watcher keeps (watched, or being read for a `watch`); a `watch` that
+   * would add more rejects with `StatusWatcherFullError`.
+   * @default Infinity
+   */
+  maxWatchedAssets?: number;
+  /**
    * The upstream `model` routing field for every call; the client's default when absent.
    */
   model?: string;
@@ -111,6 +117,7 @@ export interface Settings {
   readonly rateLimits: Readonly<Record<string, number>>;
   readonly concurrency: number;
   readonly maxAssetIds: number;
+  readonly maxWatchedAssets: number;
   readonly model: string | undefined;
   readonly brokerTimeoutMs: number;
 }
@@ -127,6 +134,7 @@ export function resolveSettings(options: StatusWatcherOptions): Settings {
     rateLimits: Object.freeze({ ...options.source.rates, ...options.rateLimits }),
     concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
     maxAssetIds: Math.max(1, Math.floor(options.maxAssetIds ?? 100)),
+    maxWatchedAssets: Math.max(1, options.maxWatchedAssets ?? Number.POSITIVE_INFINITY),
     model: options.model,
     brokerTimeoutMs: positive(options.brokerTimeoutMs ?? 2000, 'brokerTimeoutMs'),
   });

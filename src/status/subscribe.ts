@@ -13,6 +13,7 @@ import { diffAsset, isFinal } from './diff.js';
 import {
   InvalidWatchTargetError,
   StatusBrokerUnavailableError,
+  StatusWatcherFullError,
   StatusWatcherStoppedError,
   type StatusSubscription,
   type WatchTarget,
@@ -38,6 +39,8 @@ export interface SubscribeDeps {
   readonly logger: LoopLogger;
   /** The most asset ids one `watch` accepts. */
   readonly maxAssetIds: number;
+  /** The most assets kept over all tenants; a `watch` that would add more is refused. */
+  readonly maxWatchedAssets: number;
   /** How long `watch` waits for the tenant's channel before giving up. */
   readonly brokerTimeoutMs: number;
   readonly stopped: () => boolean;
@@ -62,6 +65,8 @@ export async function watch(
   let group: GroupEntry | null = null;
   try {
     await abortable(channelReady(deps, tenant), signal);
+    // Checked and held with no await between: concurrent watches cannot overshoot together.
+    checkRoom(deps, tenant, assetIds, groupId);
     if (groupId !== undefined) group = holdGroup(deps, tenant, groupId);
     for (const id of assetIds) entries.push(holdAsset(deps, tenant, id));
     const loads = [group?.load, ...entries.map((entry) => entry.load)].filter(
@@ -106,6 +111,23 @@ function validate(
     throw new InvalidWatchTargetError('Watch at least one asset id or a group id.', 'assetIds');
   }
   return { credential: target.credential, assetIds, groupId };
+}
+
+/**
+ * Refuses a watch that would add assets beyond `maxWatchedAssets`: its new asset ids, or a new
+ * group (whose assets are not known yet) once the limit is reached.
+ */
+function checkRoom(
+  deps: SubscribeDeps,
+  tenant: Tenant,
+  assetIds: readonly string[],
+  groupId: string | undefined,
+): void {
+  let adding = assetIds.filter((id) => !tenant.assets.has(id)).length;
+  if (groupId !== undefined && !tenant.groups.has(groupId)) adding = Math.max(adding, 1);
+  if (adding > 0 && deps.registry.countAssets() + adding > deps.maxWatchedAssets) {
+    throw new StatusWatcherFullError(deps.maxWatchedAssets);
+  }
 }
 
 /**

@@ -218,6 +218,7 @@ class Watcher implements StatusWatcher {
       reader: this.reader,
       source: this.source,
       maxAssetIds: settings.maxAssetIds,
+      maxWatchedAssets: settings.maxWatchedAssets,
       brokerTimeoutMs: settings.brokerTimeoutMs,
       stopped,
       wake: () => this.startLoop(),

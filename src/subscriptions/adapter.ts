@@ -69,6 +69,11 @@ export interface WebSocketAdapterOptions<E> {
    * @default 1000
    */
   closeTimeoutMs?: number;
+  /**
+   * The client's address, the key of the per-address cap.
+   * @default `addressOf`: the connecting address
+   */
+  clientAddress?: (request: IncomingMessage) => string;
   logger: Logger;
 }
 
@@ -91,6 +96,7 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
   const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
   const maxConnectionsPerIp = options.maxConnectionsPerIp ?? Number.POSITIVE_INFINITY;
   const closeTimeoutMs = options.closeTimeoutMs ?? 1000;
+  const clientAddress = options.clientAddress ?? addressOf;
   const perAddress = new Map<string, number>();
   const wss = new WebSocketServer({
     server: options.httpServer,
@@ -106,7 +112,7 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
       } else if (wss.clients.size >= maxConnections) {
         log.warn({ max: maxConnections }, 'refused a WebSocket: the server is full');
         accept(false, 503, 'Too many connections', { 'retry-after': '10' });
-      } else if ((perAddress.get(addressOf(req)) ?? 0) >= maxConnectionsPerIp) {
+      } else if ((perAddress.get(clientAddress(req)) ?? 0) >= maxConnectionsPerIp) {
         log.debug('refused a WebSocket: too many from one address');
         accept(false, 429, 'Too many connections from this address', { 'retry-after': '10' });
       } else {
@@ -123,7 +129,7 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
   });
 
   wss.on('connection', (socket, request) => {
-    const address = addressOf(request);
+    const address = clientAddress(request);
     perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     const extra = options.extra(socket, request);
     let closeTimer: NodeJS.Timeout | undefined;

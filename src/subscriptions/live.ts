@@ -37,7 +37,7 @@ export interface RunningLive extends LiveServices {
 
 export type LiveConfig = Pick<
   Config,
-  'pollIntervalMs' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel'
+  'pollIntervalMs' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel' | 'ws'
 >;
 
 export function createLive(
@@ -75,6 +75,7 @@ export function createLive(
     source: deps.statusSource ?? arkStatusSource,
     intervalMs: config.pollIntervalMs,
     model: config.defaultModel,
+    maxWatchedAssets: config.ws.maxWatchedAssets,
     broker,
     logger,
     ...(metrics && {

@@ -88,6 +88,11 @@ export interface SubscriptionServerOptions {
    * @default none: no rate limit on `subscribe`
    */
   rate?: ClientRate;
+  /**
+   * The client's address, for the per-address socket cap and rate (the HTTP side's).
+   * @default the connecting address
+   */
+  clientAddress?: (request: IncomingMessage) => string;
   /** Checks an `Authorization` value, as for HTTP. Never rejects. */
   authenticate(authorization: string | undefined): Promise<AccessResult>;
   /** The context of one operation of a socket whose `connection_init` was granted. */
@@ -146,6 +151,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const documents = options.documents ?? createDocumentAnalyzer(schema, queryLimits);
   const log = options.logger.child({ component: 'ws' });
   const connections = new Set<Connection>();
+  const clientAddress = options.clientAddress ?? addressOf;
   /** Operations registered over all sockets (`maxSubscriptions`). */
   let running = 0;
 
@@ -201,7 +207,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         if (options.rate) {
           const decision = await options.rate.take(
             connection.access,
-            addressOf(connection.request),
+            clientAddress(connection.request),
           );
           if (!decision.allowed) {
             options.metrics?.countRequest('unknown');
@@ -266,6 +272,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
     maxConnections: limits.maxConnections,
     maxConnectionsPerIp: limits.maxConnectionsPerIp,
     closeTimeoutMs: limits.closeTimeoutMs,
+    clientAddress,
     logger: log,
   });
 

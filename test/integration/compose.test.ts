@@ -64,6 +64,8 @@ describe('docker-compose.yml', () => {
         upstreamUrl: `http://simulator:${simulated.port}`,
         redisUrl: 'redis://redis:6379',
         host: '0.0.0.0',
+        // Behind nginx, which sets X-Forwarded-For: the per-address limits are per client.
+        trustProxyHops: 1,
       });
     }
     expect(prism.image).toBe('stoplight/prism:5.14.2');
@@ -75,6 +77,7 @@ describe('docker-compose.yml', () => {
     expect(nginx).toContain('server gateway-1:4000');
     expect(nginx).toContain('server gateway-2:4000');
     expect(nginx).toMatch(/proxy_set_header Upgrade/);
+    expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
   });
 
   it('is refused by the validator when broken (the check can fail)', async () => {

@@ -467,6 +467,35 @@ describe('attacks that cost others (HTTP)', () => {
     }
   });
 
+  it('behind a proxy (TRUST_PROXY_HOPS), holds back each forwarded client, not all of them', async () => {
+    const proxied = await startTestGateway({
+      env: {
+        TRUST_PROXY_HOPS: '1',
+        RATE_LIMIT_PER_IP_PER_MINUTE: '60',
+        RATE_LIMIT_PER_IP_BURST: '3',
+      },
+    });
+    let n = 0;
+    const from = async (forwardedFor: string) =>
+      (
+        await proxied.gql('{ __typename }', undefined, {
+          authorization: `Bearer invented-key-${n++}`,
+          'x-forwarded-for': forwardedFor,
+        })
+      ).status;
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push(await from('203.0.113.7'));
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      // Another client through the same proxy has its own bucket.
+      expect(await from('198.51.100.2')).toBe(200);
+      // What a client writes itself, left of what the proxy appended, picks no bucket.
+      expect(await from('198.51.100.99, 203.0.113.7')).toBe(429);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   it('drops a connection that sends its headers slower than HTTP_REQUEST_TIMEOUT_MS', async () => {
     const slow = await startTestGateway({ env: { HTTP_REQUEST_TIMEOUT_MS: '300' } });
     try {
@@ -596,8 +625,13 @@ describe('attacks that cost others (HTTP)', () => {
 });
 
 /** `101` when the upgrade succeeded (the socket is kept in `opened`), else the HTTP status. */
-async function upgrade(url: string, localAddress: string, opened: WebSocket[]): Promise<number> {
-  const socket = new WebSocket(wsUrl(url), [PROTOCOL], { localAddress });
+async function upgrade(
+  url: string,
+  localAddress: string,
+  opened: WebSocket[],
+  headers: Record<string, string> = {},
+): Promise<number> {
+  const socket = new WebSocket(wsUrl(url), [PROTOCOL], { localAddress, headers });
   socket.on('error', () => undefined);
   return new Promise((resolve) => {
     socket.once('open', () => {
@@ -688,6 +722,9 @@ describe('attacks that cost others (WebSocket)', () => {
         WS_MAX_CONNECTIONS: '4',
         WS_MAX_CONNECTIONS_PER_IP: '2',
         WS_MAX_SUBSCRIPTIONS: '3',
+        WS_MAX_WATCHED_ASSETS: '2',
+        // Without the header (every test but one), the connecting address.
+        TRUST_PROXY_HOPS: '1',
         WS_MAX_MESSAGES_PER_SECOND: '2',
         RATE_LIMIT_PER_MINUTE: '60',
         RATE_LIMIT_BURST: '5',
@@ -725,6 +762,32 @@ describe('attacks that cost others (WebSocket)', () => {
     await until(subscribers, (n) => n === before + 2, 'the subscription to end');
     second.subscribe('e', GROUP_EVENTS, { g: groupId });
     await until(subscribers, (n) => n === before + 3, 'the new subscription to start');
+  });
+
+  it('caps the assets the process watches, refusing a subscription that adds more', async () => {
+    const key = 'hostile-ws-assets-key';
+    const gql = graphqlClient(live.url, { authorization: `Bearer ${key}` });
+    const group = await gql(`mutation { createGroup(input: { name: "assets" }) { id } }`);
+    const url = (n: number) => `{ url: "https://cdn.example.com/${n}.jpg", type: IMAGE }`;
+    const added = await gql(
+      `mutation ($g: ID!) { addAssets(groupId: $g, assets: [${url(1)}, ${url(2)}, ${url(3)}]) { assets { id } } }`,
+      { g: group.data.createGroup.id },
+    );
+    const ids: string[] = added.data.addAssets.assets.map((asset: { id: string }) => asset.id);
+    const events = `subscription ($ids: [ID!]) { assetStatusChanged(assetIds: $ids) { kind } }`;
+    const socket = await open();
+    await socket.init(key);
+    socket.subscribe('two', events, { ids: ids.slice(0, 2) });
+    await socket.next((m) => m.id === 'two' && m.type === 'next', 'the first event');
+    socket.subscribe('third', events, { ids: ids.slice(2) });
+    const refused = await socket.next((m) => m.id === 'third', 'the refusal');
+    const error = (refused.type === 'error' ? refused.payload : refused.payload.errors)[0];
+    expect(error.extensions).toMatchObject({
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      scope: 'server',
+      maxWatchedAssets: 2,
+    });
+    expect(live.live.watcher.stats().watchedAssets).toBe(2);
   });
 
   it("counts subscribe messages against the client's HTTP rate limit", async () => {
@@ -809,6 +872,21 @@ describe('attacks that cost others (WebSocket)', () => {
       opened.shift()!.close();
       await eventually(async () => (await upgrade(live.url, '127.0.0.4', opened)) === 101, 'room');
       expect(lines.some((l) => l.includes('the server is full'))).toBe(true);
+    } finally {
+      for (const socket of opened) socket.terminate();
+    }
+  });
+
+  it('behind a proxy (TRUST_PROXY_HOPS), caps sockets per forwarded address', async () => {
+    const opened: WebSocket[] = [];
+    const viaProxy = (client: string) =>
+      upgrade(live.url, '127.0.0.9', opened, { 'x-forwarded-for': client });
+    try {
+      // Sockets of earlier tests may still be on their way out.
+      await eventually(async () => (await viaProxy('203.0.113.1')) === 101, 'room');
+      expect(await viaProxy('203.0.113.1')).toBe(101);
+      expect(await viaProxy('203.0.113.1')).toBe(429);
+      expect(await viaProxy('203.0.113.2')).toBe(101);
     } finally {
       for (const socket of opened) socket.terminate();
     }

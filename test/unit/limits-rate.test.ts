@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from 'node:http';
 import type { AccessResult } from '../../src/security/access.js';
+import { clientAddress } from '../../src/security/client-address.js';
 import { createClientRate } from '../../src/security/client-rate.js';
 import {
   createMemoryRateLimiter,
@@ -97,5 +99,28 @@ describe('the in-memory limiter under key rotation', () => {
     // `b` was forgotten (full again); `a` was kept (still empty).
     expect((await limiter.take('b')).allowed).toBe(true);
     expect((await limiter.take('a')).allowed).toBe(false);
+  });
+});
+
+describe('clientAddress: the address the per-address limits key on', () => {
+  const request = (forwardedFor?: string | string[]) =>
+    ({
+      socket: { remoteAddress: '10.0.0.5' },
+      headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+    }) as unknown as IncomingMessage;
+
+  it('is the connecting address unless proxies are trusted, whatever the header says', () => {
+    expect(clientAddress(request('203.0.113.7'), 0)).toBe('10.0.0.5');
+    expect(clientAddress(request(), 1)).toBe('10.0.0.5');
+  });
+
+  it('takes the entry as many hops from the right as there are trusted proxies', () => {
+    // The client wrote 1.2.3.4 itself; the proxy appended what it saw, 203.0.113.7.
+    expect(clientAddress(request('1.2.3.4, 203.0.113.7'), 1)).toBe('203.0.113.7');
+    expect(clientAddress(request(['1.2.3.4', '198.51.100.1, 203.0.113.7']), 2)).toBe(
+      '198.51.100.1',
+    );
+    // Fewer entries than hops: the furthest address known.
+    expect(clientAddress(request('203.0.113.7'), 3)).toBe('203.0.113.7');
   });
 });

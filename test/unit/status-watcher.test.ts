@@ -4,6 +4,7 @@ import {
   createStatusWatcher,
   InvalidWatchTargetError,
   StatusBrokerUnavailableError,
+  StatusWatcherFullError,
   StatusWatcherStoppedError,
   type StatusBroker,
   type StatusWatcher,
@@ -759,5 +760,34 @@ describe('status watcher: a broker outage', () => {
     }
     const late = new EventLog(await watcher.watch({ credential: KEY_B, assetIds: other.assetIds }));
     await late.until((events) => events.length === 1, 'a watch after the outage');
+  });
+});
+
+describe('status watcher: assets per process (maxWatchedAssets)', () => {
+  it('refuses a watch that would keep more assets, and has room again once one ends', async () => {
+    const { sim, watcher } = setup({ maxWatchedAssets: 3 });
+    const a = await seedAssets(sim, KEY_A, 1, 3);
+    const b = await seedAssets(sim, KEY_B, 1, 2);
+    const first = await watcher.watch({ credential: KEY_A, assetIds: a.assetIds.slice(0, 2) });
+    // Two more would make four: refused before anything is read or kept for it.
+    await expect(watcher.watch({ credential: KEY_B, assetIds: b.assetIds })).rejects.toThrow(
+      StatusWatcherFullError,
+    );
+    // Made-up ids count too (they are kept while their first read runs).
+    await expect(
+      watcher.watch({ credential: KEY_B, assetIds: [b.assetIds[0]!, 'made-up'] }),
+    ).rejects.toMatchObject({ maxWatchedAssets: 3 });
+    // A new group, once the process is full, is refused: its assets are not known yet.
+    const third = await watcher.watch({ credential: KEY_B, assetIds: [b.assetIds[0]!] });
+    await expect(watcher.watch({ credential: KEY_A, groupId: a.groupIds[0]! })).rejects.toThrow(
+      StatusWatcherFullError,
+    );
+    // Assets already kept need no room.
+    const again = await watcher.watch({ credential: KEY_A, assetIds: a.assetIds.slice(0, 2) });
+    expect(watcher.stats()).toMatchObject({ watchedAssets: 3, subscribers: 3 });
+    await third.return();
+    const last = await watcher.watch({ credential: KEY_A, assetIds: [a.assetIds[2]!] });
+    expect(watcher.stats()).toMatchObject({ watchedAssets: 3, subscribers: 3 });
+    for (const subscription of [first, again, last]) await subscription.return();
   });
 });
