@@ -156,8 +156,13 @@ export async function createGraphQL(
     stopOnTerminationSignals: false,
     logger: apolloLogger(deps.logger),
     plugins: [
-      config.graphqlLandingPage
-        ? landingPagePlugin({ console: config.consoleEnabled, graphiql: true })
+      // A browser that opens /graphql is pointed to whichever of the two is served, so a
+      // production console (CONSOLE_ENABLED without GRAPHQL_LANDING_PAGE) gets no raw CSRF error.
+      config.graphqlLandingPage || config.consoleEnabled
+        ? landingPagePlugin({
+            console: config.consoleEnabled,
+            graphiql: config.graphqlLandingPage,
+          })
         : ApolloServerPluginLandingPageDisabled(),
       // No field has a cache hint, and its `willResolveField` made Apollo wrap every resolver
       // (~3% of the CPU profile); the HTTP handler sends `cache-control: no-store` instead.

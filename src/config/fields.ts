@@ -318,7 +318,7 @@ export const BROWSERS = {
   consoleEnabled: bool({
     env: 'CONSOLE_ENABLED',
     default: { shown: '`true` unless `NODE_ENV=production`', of: notProduction },
-    doc: 'serve the web console at `/` (see [A console and a guide for frontends](#a-console-and-a-guide-for-frontends))',
+    doc: 'serve the web console at `/`, and point browsers that GET `/graphql` to it (see [A console and a guide for frontends](#a-console-and-a-guide-for-frontends))',
   }),
 };
 

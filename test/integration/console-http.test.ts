@@ -73,12 +73,21 @@ describe('where the console and GraphiQL are served', () => {
     // So the console shows no link to GraphiQL.
     expect(await page.text()).not.toContain(GRAPHIQL_META);
     expect((await get(gateway, '/graphiql')).status).toBe(404);
+    // A browser that opens /graphql is pointed to the console, not shown a CSRF error.
+    const landing = await get(gateway, '/graphql', { accept: 'text/html' });
+    expect(landing.headers.get('content-type')).toMatch(/^text\/html/);
+    const links = await landing.text();
+    expect(links).toContain('<a href="/">The console</a>');
+    expect(links).not.toContain('/graphiql');
     await gateway.stop();
     gateway = await startTestGateway({
       env: { NODE_ENV: 'production', GRAPHQL_LANDING_PAGE: 'true' },
     });
     expect((await get(gateway, '/')).status).toBe(404);
     expect((await get(gateway, '/graphiql')).status).toBe(200);
+    const onlyGraphiql = await (await get(gateway, '/graphql', { accept: 'text/html' })).text();
+    expect(onlyGraphiql).toContain('<a href="/graphiql">GraphiQL</a>');
+    expect(onlyGraphiql).not.toContain('The console');
   });
 
   it('points a browser that opens /graphql to GraphiQL and the console, with nothing from a CDN', async () => {

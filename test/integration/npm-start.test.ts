@@ -26,12 +26,18 @@ interface Started {
  * `npm start` with `env` (no `PORT` unless given), resolved once the gateway logs that it is
  * ready.
  */
-async function npmStart(env: Record<string, string>, timeoutMs = 150_000): Promise<Started> {
+async function npmStart(
+  env: Record<string, string>,
+  timeoutMs = 150_000,
+  script = 'start',
+): Promise<Started> {
   const { PORT: _inherited, ...inherited } = process.env;
-  const child = spawn('npm', ['start', '--silent'], {
+  const child = spawn('npm', ['run', script, '--silent'], {
     cwd: ROOT,
     env: { ...inherited, LOG_LEVEL: 'info', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A group of its own, so that whatever it leaves behind can be stopped after the test.
+    detached: true,
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -79,6 +85,30 @@ describe('npm start', () => {
     expect(code).toBe(0);
     expect(started.output()).toContain('shutting down');
     expect(await healthy(port)).toBe(false);
+  }, 200_000);
+
+  it('npm run dev also stops, children and all, when npm itself gets SIGTERM', async () => {
+    const port = await freePort();
+    const started = await npmStart({ PORT: String(port), HOST: '127.0.0.1' }, 150_000, 'dev');
+    try {
+      expect(await healthy(port)).toBe(true);
+      started.child.kill('SIGTERM');
+      await started.exited;
+      // The gateway under `node --watch` drains and exits, instead of running on, orphaned.
+      const deadline = Date.now() + 10_000;
+      while ((await healthy(port)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(started.output()).toContain('shutting down');
+      expect(await healthy(port)).toBe(false);
+    } finally {
+      // Whatever is left of the group (the gateway and tsc --watch, if orphaned).
+      try {
+        process.kill(-started.child.pid!, 'SIGKILL');
+      } catch {
+        // Nothing left: the group is gone.
+      }
+    }
   }, 200_000);
 
   it('runs the simulator in the apimart dialect with UPSTREAM_DIALECT=apimart', async () => {
