@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { assertSharedLedger, openLedger, type Ledger } from './ledger/index.js';
+import { assertSharedLedger, IN_MEMORY_LEDGER, openLedger, type Ledger } from './ledger/index.js';
 import type { ReadinessCheck } from './observability/endpoints.js';
 import { createMetrics } from './observability/metrics.js';
 import { redisReadiness, upstreamReadiness } from './observability/readiness.js';
@@ -87,7 +87,8 @@ export async function startGateway(
   // stops start-up at once; `launch` closes it last.
   const ledger = await openLedger({
     databaseUrl: config.databaseUrl,
-    path: config.ledgerPath,
+    // The built-in simulator forgets everything on restart; by default, so does its ledger.
+    path: config.ledgerPath ?? (config.upstreamUrl === null ? IN_MEMORY_LEDGER : undefined),
     ...(config.ledgerSchema === null ? {} : { schema: config.ledgerSchema }),
     logger,
   });

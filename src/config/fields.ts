@@ -458,9 +458,11 @@ export const LEDGER = {
   }),
   ledgerPath: text({
     env: 'LEDGER_PATH',
-    default: './data/avatar-gateway.sqlite',
+    default: null,
+    defaultNote:
+      '`./data/avatar-gateway.sqlite`; in memory with the built-in simulator (`UPSTREAM_URL` unset or `simulator`)',
     accepts: 'a file path',
-    doc: 'the SQLite ledger file when `DATABASE_URL` is unset; its directory is created',
+    doc: 'the SQLite ledger file when `DATABASE_URL` is unset; its directory is created. The built-in simulator forgets everything on restart, so by default its ledger does too: set `LEDGER_PATH` to keep it',
   }),
   ledgerSchema: text({
     env: 'LEDGER_SCHEMA',

@@ -124,7 +124,12 @@ export function oneOf<const T extends string>(
 
 /** Any non-blank text, trimmed; `check` may refuse it. */
 export function text<D extends string | null>(
-  spec: Spec & { default: D; accepts: string; check?: (value: string) => string | null },
+  spec: Spec & {
+    default: D;
+    defaultNote?: string;
+    accepts: string;
+    check?: (value: string) => string | null;
+  },
 ): Field<string | D> {
   return {
     ...spec,

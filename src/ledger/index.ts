@@ -16,6 +16,9 @@ export type { LedgerTiming } from './store.js';
 /** Where the SQLite ledger lives when `LEDGER_PATH` is unset (relative to the working directory). */
 export const DEFAULT_LEDGER_PATH = './data/avatar-gateway.sqlite';
 
+/** A SQLite ledger that lives as long as the process (SQLite's own name for it). */
+export const IN_MEMORY_LEDGER = ':memory:';
+
 export interface OpenLedgerOptions extends LedgerTiming {
   /**
    * `DATABASE_URL`: a `postgres://` or `postgresql://` URL selects PostgreSQL.

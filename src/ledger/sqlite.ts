@@ -31,11 +31,14 @@ export interface SqliteLedgerOptions extends LedgerTiming {
  *   written (read-only file, unwritable directory, full disk, not a database).
  */
 export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Ledger> {
-  const path = resolve(options.path);
+  const inMemory = options.path === ':memory:';
+  const path = inMemory ? options.path : resolve(options.path);
   const refuse = (what: string, error: unknown) =>
-    new LedgerConfigError(`LEDGER_PATH: ${what} (${path}): ${messageOf(error)}`, { cause: error });
+    new LedgerConfigError(`LEDGER_PATH: ${what} (${path}): ${sqliteMessage(error)}`, {
+      cause: error,
+    });
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   } catch (error) {
     throw refuse('cannot create the directory of the ledger file', error);
   }
@@ -48,7 +51,7 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Le
   try {
     // SQLite opens a file it may not write read-only without a word; these writes find out.
     const mode = database.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
+    if (mode !== 'wal' && !inMemory) throw new Error(`journal_mode is ${String(mode)}, not wal`);
     // Rewriting the header's user_version with its own value is a real write that changes
     // nothing (BEGIN IMMEDIATE alone succeeds on a read-only file in WAL mode).
     const version = Number(database.pragma('user_version', { simple: true }));
@@ -67,7 +70,7 @@ export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Le
   const translate = (error: unknown): unknown =>
     isSqliteFault(error)
       ? new LedgerUnavailableError(
-          `The ledger file (LEDGER_PATH=${path}) cannot be used now: ${messageOf(error)}`,
+          `The ledger file (LEDGER_PATH=${path}) cannot be used now: ${sqliteMessage(error)}`,
           { cause: error },
         )
       : error;
@@ -99,4 +102,17 @@ function isSqliteFault(error: unknown): boolean {
     typeof code === 'string' &&
     /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|PERM)/.test(code)
   );
+}
+
+/**
+ * SQLite's message, with a hint where its words do not name the likely cause: writing to an
+ * existing file on a full disk says only "disk I/O error".
+ */
+export function sqliteMessage(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = messageOf(error);
+  if (code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
+    return `${message} (is the disk full, or the file on a device that cannot be written?)`;
+  }
+  return message;
 }

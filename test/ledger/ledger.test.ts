@@ -3,6 +3,7 @@
  * PostgreSQL (its own schema per run). Each test uses tenants of its own, so tests sharing a
  * store never see each other's rows.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   LedgerConfigError,
@@ -11,6 +12,7 @@ import {
   beginIdempotentWaiting,
   openLedger,
   hashInput,
+  IN_MEMORY_LEDGER,
   type IdempotencyBegin,
   type Ledger,
 } from '../../src/ledger/index.js';
@@ -22,6 +24,7 @@ import {
   type StoreFixture,
   type StoreName,
 } from './stores.js';
+import { sqliteMessage } from '../../src/ledger/sqlite.js';
 
 const HOUR = 60 * 60 * 1000;
 const START = Date.UTC(2026, 11, 1, 6, 0, 0);
@@ -619,6 +622,26 @@ describe('choosing the store', () => {
       assertSharedLedger({ redisUrl: 'redis://127.0.0.1:6379', databaseUrl: PG_URL }),
     ).not.toThrow();
     expect(() => assertSharedLedger({ redisUrl: null, databaseUrl: null })).not.toThrow();
+  });
+
+  it('keeps a ledger in memory, for the built-in simulator, with no file', async () => {
+    const memory = await openLedger({ path: IN_MEMORY_LEDGER });
+    try {
+      await memory.recordGroup('alice', { id: 'g-memory', kind: 'VIRTUAL' });
+      expect(await memory.ownerOf('group', 'g-memory')).toBe('alice');
+    } finally {
+      await memory.close();
+    }
+    expect(existsSync(IN_MEMORY_LEDGER)).toBe(false);
+  });
+
+  it('says what a bare "disk I/O error" most likely means', () => {
+    const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+    expect(sqliteMessage(io)).toMatch(/^disk I\/O error \(is the disk full/);
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    expect(sqliteMessage(full)).toMatch(/is the disk full/);
+    const other = Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' });
+    expect(sqliteMessage(other)).toBe('file is not a database');
   });
 
   it('refuses a DATABASE_URL that is not PostgreSQL', async () => {

@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       jwt: null,
       allowUnauthenticated: false,
       databaseUrl: null,
-      ledgerPath: './data/avatar-gateway.sqlite',
+      ledgerPath: null,
       ledgerSchema: null,
       graphqlIntrospection: true,
       graphqlLandingPage: true,
