@@ -57,10 +57,6 @@ export interface StatusWatcherOptions extends LoopOptions {
    */
   maxAssetIds?: number;
   /**
-   * The upstream `model` routing field for every call; the client's default when absent.
-   */
-  model?: string;
-  /**
    * Pub/sub and leases. A broker passed in is shared and never closed by the watcher; without
    * one, the watcher uses (and closes) a private in-memory broker.
    * @default createMemoryBroker()
@@ -111,7 +107,6 @@ export interface Settings {
   readonly rateLimits: Readonly<Record<string, number>>;
   readonly concurrency: number;
   readonly maxAssetIds: number;
-  readonly model: string | undefined;
   readonly brokerTimeoutMs: number;
 }
 
@@ -127,7 +122,6 @@ export function resolveSettings(options: StatusWatcherOptions): Settings {
     rateLimits: Object.freeze({ ...options.source.rates, ...options.rateLimits }),
     concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
     maxAssetIds: Math.max(1, Math.floor(options.maxAssetIds ?? 100)),
-    model: options.model,
     brokerTimeoutMs: positive(options.brokerTimeoutMs ?? 2000, 'brokerTimeoutMs'),
   });
 }
