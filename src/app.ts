@@ -144,7 +144,7 @@ async function startWithLedger(
     const client = createUpstream(
       dialectOptions(config, ledger, {
         baseUrl: config.upstreamUrl,
-        defaultModel: config.defaultModel,
+        model: config.defaultModel,
         timeoutMs: config.upstreamTimeoutMs,
         rateLimits: { CreateAsset: { requests: config.createAssetPerMinute, per: 'minute' } },
         // With Redis, every instance paces from the same buckets: one budget per upstream key.
@@ -176,7 +176,7 @@ async function startWithLedger(
   const client = createUpstream(
     dialectOptions(config, ledger, {
       baseUrl: simulatorUrl,
-      defaultModel: config.defaultModel,
+      model: config.defaultModel,
       timeoutMs: config.upstreamTimeoutMs,
       // The simulator has no plan limit on uploads; the documented per-second limits still apply.
       rateLimits: { CreateAsset: null },
@@ -211,7 +211,7 @@ function dialectOptions(
 ): UpstreamOptions {
   if (config.upstreamDialect === 'ark') return { dialect: 'ark', ...common };
   // apimart has no model routing, and its own rate table (`apimart/actions.ts`).
-  const { defaultModel: _model, rateLimits: _rates, ...http } = common;
+  const { model: _model, rateLimits: _rates, ...http } = common;
   return { dialect: 'apimart', ...http, ledger: ledger.apimart };
 }
 

@@ -6,6 +6,7 @@
  * README's configuration table and `.env.example` are rendered from `TOPICS` (`npm run config:docs`).
  */
 import { createHash } from 'node:crypto';
+import { ARK_MODELS, DEFAULT_MODEL } from '../upstream/ark/models.js';
 import {
   bool,
   ConfigError,
@@ -18,10 +19,6 @@ import {
   type Env,
   type Field,
 } from './read.js';
-
-/** The upstream `model` routing values the gateway accepts. */
-export const MODELS = ['doubao-seedance-2-0-260128', 'doubao-seedance-2-0-fast-260128'] as const;
-export type Model = (typeof MODELS)[number];
 
 /** The upstream dialects the gateway speaks (`src/upstream/index.ts`). */
 export const UPSTREAM_DIALECTS = ['ark', 'apimart'] as const;
@@ -141,9 +138,9 @@ export const UPSTREAM = {
   }),
   defaultModel: oneOf({
     env: 'DEFAULT_MODEL',
-    values: MODELS,
-    default: 'doubao-seedance-2-0-260128',
-    doc: 'the upstream `model` routing field',
+    values: ARK_MODELS,
+    default: DEFAULT_MODEL,
+    doc: 'the `model` routing field the `ark` dialect sends with every call; `apimart` has none',
   }),
   createAssetPerMinute: integer({
     env: 'UPSTREAM_CREATE_ASSET_PER_MINUTE',

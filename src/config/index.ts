@@ -27,13 +27,11 @@ export { ConfigError } from './read.js';
 export { loadSimulatorConfig, type SimulatorConfig } from './simulator.js';
 export {
   LOG_LEVELS,
-  MODELS,
   namedToken,
   type NamedToken,
   NODE_ENVS,
   SIMULATOR_UPSTREAM,
   type LogLevel,
-  type Model,
   type NodeEnv,
 } from './fields.js';
 

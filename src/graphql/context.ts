@@ -65,7 +65,7 @@ export interface ContextDeps {
 
 export type ContextConfig = Pick<
   Config,
-  'defaultModel' | 'verificationTtlSeconds' | 'h5LinkTtlSeconds' | 'assetUrlsAllowInternal'
+  'verificationTtlSeconds' | 'h5LinkTtlSeconds' | 'assetUrlsAllowInternal'
 >;
 
 /** What a transport hands over: the outcome of `Access.authenticate`, and its logger. */
@@ -89,7 +89,6 @@ export function createContext(
   const options: CallOptions | null = access.ok
     ? {
         credential: access.credential,
-        model: config.defaultModel,
         ...(request.requestId ? { requestId: request.requestId } : {}),
       }
     : null;

@@ -261,8 +261,8 @@ async function handle(
     const credential = bearer(req.headers.authorization);
     if (!credential) throw new UpstreamError('UNAUTHENTICATED', 'Invalid API key');
     const body = method === 'POST' || method === 'PATCH' ? await readJson(req) : {};
-    // apimart routes by path, not by `model`: the key alone selects the data.
-    const opts: CallOptions = { credential, model: DEFAULT_MODEL };
+    // The key alone selects the data.
+    const opts: CallOptions = { credential };
     sendJson(res, 200, await route.run(state, { opts, params, query, body }));
   } catch (error) {
     const { status, body } = wireError(error, route.has404);

@@ -291,7 +291,7 @@ async function handle(
     if (typeof model !== 'string' || !MODELS.has(model)) {
       throw invalid('model', `model must be one of ${[...MODELS].join(', ')}.`);
     }
-    const result = await route.run(state, { opts: { credential, model }, params, query, body });
+    const result = await route.run(state, { opts: { credential }, params, query, body });
     sendJson(res, 200, { ...envelope(route.action), Result: result });
   } catch (error) {
     const { status, body } = wireError(error);

@@ -19,7 +19,6 @@ export type ReadKind = keyof StatusReads<unknown>;
 export interface ReadDeps {
   readonly upstream: Upstream;
   readonly source: StatusSource;
-  readonly model: string | undefined;
   /** Aborts when the watcher stops; every call of the loop listens to it. */
   readonly signal: AbortSignal;
   readonly now: () => number;
@@ -43,12 +42,7 @@ export class Reader {
 
   /** The options of every call made for this tenant. */
   get options(): CallOptions {
-    const { model, signal } = this.deps;
-    return {
-      credential: this.tenant.credential,
-      signal,
-      ...(model === undefined ? {} : { model }),
-    };
+    return { credential: this.tenant.credential, signal: this.deps.signal };
   }
 
   get upstream(): Upstream {

@@ -63,10 +63,6 @@ export interface StatusWatcherOptions extends LoopOptions {
    */
   maxWatchedAssets?: number;
   /**
-   * The upstream `model` routing field for every call; the client's default when absent.
-   */
-  model?: string;
-  /**
    * Pub/sub and leases. A broker passed in is shared and never closed by the watcher; without
    * one, the watcher uses (and closes) a private in-memory broker.
    * @default createMemoryBroker()
@@ -118,7 +114,6 @@ export interface Settings {
   readonly concurrency: number;
   readonly maxAssetIds: number;
   readonly maxWatchedAssets: number;
-  readonly model: string | undefined;
   readonly brokerTimeoutMs: number;
 }
 
@@ -135,7 +130,6 @@ export function resolveSettings(options: StatusWatcherOptions): Settings {
     concurrency: Math.max(1, Math.floor(options.concurrency ?? 8)),
     maxAssetIds: Math.max(1, Math.floor(options.maxAssetIds ?? 100)),
     maxWatchedAssets: Math.max(1, options.maxWatchedAssets ?? Number.POSITIVE_INFINITY),
-    model: options.model,
     brokerTimeoutMs: positive(options.brokerTimeoutMs ?? 2000, 'brokerTimeoutMs'),
   });
 }

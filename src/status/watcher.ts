@@ -200,7 +200,6 @@ class Watcher implements StatusWatcher {
     const readDeps: ReadDeps = {
       upstream,
       source: this.source,
-      model: settings.model,
       signal: this.stopController.signal,
       now,
       sleep: this.sleep,

@@ -37,7 +37,7 @@ export interface RunningLive extends LiveServices {
 
 export type LiveConfig = Pick<
   Config,
-  'pollIntervalMs' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'defaultModel' | 'ws'
+  'pollIntervalMs' | 'redisKeyPrefix' | 'verificationTtlSeconds' | 'ws'
 >;
 
 export function createLive(
@@ -74,7 +74,6 @@ export function createLive(
     upstream: deps.upstream,
     source: deps.statusSource ?? arkStatusSource,
     intervalMs: config.pollIntervalMs,
-    model: config.defaultModel,
     maxWatchedAssets: config.ws.maxWatchedAssets,
     broker,
     logger,

@@ -1,6 +1,7 @@
 /**
  * The one factory: picks the upstream dialect and returns the `Upstream` port over it. The rest
- * of the gateway imports this, `port.ts` and `errors.ts`, never a dialect.
+ * of the gateway imports this, `port.ts` and `errors.ts`, never a dialect's client (config and
+ * the simulator do read Ark's constants: `ark/models.ts`, the enums of `ark/mapping.ts`).
  *
  * Layering inside `upstream/`: `index.ts` → dialects (`ark/`, `apimart/`) → the dialect-free engine
  * (`http/`) → `port.ts`, `errors.ts`. Nothing here imports GraphQL or `status/`.

@@ -59,12 +59,13 @@ export interface Page<T> {
   pageSize: number;
 }
 
-/** Per-call options: whose credential, which routing model, and when to give up. */
+/**
+ * Per-call options: whose credential, and when to give up. Nothing vendor-specific: a dialect's
+ * routing is its client's own setting, fixed when the client is built.
+ */
 export interface CallOptions {
   /** The upstream API key, sent as `Authorization: Bearer <credential>`. Never logged. */
   credential: string;
-  /** The upstream `model` routing field; the client's configured default when absent. */
-  model?: string;
   signal?: AbortSignal;
   /** Sent as `X-Request-Id`, so the gateway's log line and the upstream's share one id. */
   requestId?: string;

@@ -286,7 +286,7 @@ class Verifications implements VerificationService {
       key,
       credentialKey: ckey,
       // Not the subscriber's signal: the poller outlives the subscription that started it.
-      opts: { credential: opts.credential, ...(opts.model ? { model: opts.model } : {}) },
+      opts: { credential: opts.credential },
       token,
       deadline: this.now() + this.tokenTtlMs,
       controller: new AbortController(),

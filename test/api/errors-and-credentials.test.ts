@@ -26,13 +26,12 @@ describe('credentials', () => {
     expect(api.calls).toEqual([]);
   });
 
-  it('passes the caller’s Bearer key and the configured model to every upstream call', async () => {
+  it('passes the caller’s Bearer key to every upstream call, and no vendor routing', async () => {
+    // The configured model is the Ark client's own (`createArkClient({ model })`): it reaches
+    // the wire from there (test/contract/client.test.ts, subscriptions-redis), never per call.
     api = await startApi({ config: { defaultModel: 'doubao-seedance-2-0-fast-260128' } });
     await api.exec('{ groups { total } }', undefined, 'caller-key');
-    expect(api.calls[0]!.args[0]).toEqual({
-      credential: 'caller-key',
-      model: 'doubao-seedance-2-0-fast-260128',
-    } satisfies CallOptions);
+    expect(api.calls[0]!.args[0]).toEqual({ credential: 'caller-key' } satisfies CallOptions);
   });
 
   it('uses the server key when UPSTREAM_API_KEY is set, whatever the caller sends (ALLOW_UNAUTHENTICATED)', async () => {

@@ -26,11 +26,22 @@ let client: ArkClient;
 let prefer: string | undefined;
 /** Every `sl-violations` header Prism answered with: its per-request report. */
 const reported: string[] = [];
+/** The `model` of every request the clients sent: from the query of a GET, the body of a POST. */
+const models: Array<string | undefined> = [];
 const sleeps: number[] = [];
 
-/** Adds `Prefer` and records `sl-violations`, without touching the client under test. */
+function modelOf(options: Dispatcher.DispatchOptions): string | undefined {
+  const query = new URL(options.path, 'http://prism.invalid').searchParams.get('model');
+  if (query !== null) return query;
+  return typeof options.body === 'string'
+    ? (JSON.parse(options.body) as { model?: string }).model
+    : undefined;
+}
+
+/** Adds `Prefer` and records `sl-violations` and models, without touching the client under test. */
 const preferAndRecord: Dispatcher.DispatcherComposeInterceptor =
   (dispatch) => (options, handler) => {
+    models.push(modelOf(options));
     const headers = { ...(options.headers as Record<string, string>) };
     if (prefer) headers.prefer = prefer;
     return dispatch(
@@ -305,13 +316,21 @@ describe('every method speaks the contract', () => {
     });
   });
 
-  it('sends the fast model when a call names it', async () => {
-    await expect(
-      client.getAsset({ ...opts, model: 'doubao-seedance-2-0-fast-260128' }, ASSET),
-    ).resolves.toMatchObject({ id: ASSET });
-    await expect(
-      client.createGroup({ ...opts, model: 'doubao-seedance-2-0-fast-260128' }, { name: 'fast' }),
-    ).resolves.toEqual({ id: GROUP });
+  it('sends the model it was built with: the default, or the fast one', async () => {
+    models.length = 0;
+    await client.getAsset(opts, ASSET);
+    expect(models.splice(0)).toEqual(['doubao-seedance-2-0-260128']);
+    const fast = makeClient({ model: 'doubao-seedance-2-0-fast-260128' });
+    try {
+      await expect(fast.getAsset(opts, ASSET)).resolves.toMatchObject({ id: ASSET });
+      await expect(fast.createGroup(opts, { name: 'fast' })).resolves.toEqual({ id: GROUP });
+    } finally {
+      await fast.close();
+    }
+    expect(models.splice(0)).toEqual([
+      'doubao-seedance-2-0-fast-260128',
+      'doubao-seedance-2-0-fast-260128',
+    ]);
   });
 });
 
@@ -383,7 +402,8 @@ describe('tolerated variants of the answers (mocks/CHANGELOG.md)', () => {
 
 describe('the harness catches a request that breaks the contract', () => {
   it('a model outside the enum is flagged by Prism and refused', async () => {
-    const error = await rejection(client.getAsset({ ...opts, model: 'gpt-4' }, ASSET));
+    const wrong = makeClient({ model: 'gpt-4' as ArkClientOptions['model'] });
+    const error = await rejection(wrong.getAsset(opts, ASSET)).finally(() => wrong.close());
     expect(error.code).toBe('BAD_REQUEST');
     expect(reported.splice(0).length).toBeGreaterThan(0);
     expect((await loggedViolations()).length).toBeGreaterThan(0);

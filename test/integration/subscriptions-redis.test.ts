@@ -11,7 +11,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../../src/app.js';
-import { loadConfig, MODELS } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { ARK_MODELS as MODELS } from '../../src/upstream/ark/models.js';
 import { graphqlClient } from '../helpers/graphql-client.js';
 import {
   startInstrumentedSimulator,
@@ -68,7 +69,10 @@ interface Instance {
   gql: ReturnType<typeof graphqlClient>;
 }
 
-/** `model` tells the instances' upstream reads apart (it changes nothing else upstream). */
+/**
+ * `model` (`DEFAULT_MODEL`, sent on the wire by the instance's Ark client) tells the instances'
+ * upstream reads apart: it changes nothing else upstream.
+ */
 async function instance(model: string = MODELS[0]): Promise<Instance> {
   const gateway = await startGateway(
     loadConfig({
@@ -176,7 +180,9 @@ describe('two instances on one Redis', () => {
       }
       const reads = readsOf(id, groupId, since);
       // One instance polls it (the lease holder); on their own, both would.
-      expect(new Set(reads.map((read) => read.model)).size).toBe(1);
+      const models = new Set(reads.map((read) => read.model));
+      expect(models.size).toBe(1);
+      expect(MODELS).toContain([...models][0]);
       const rounds = pollRounds(reads);
       expect(rounds.length).toBeGreaterThan(0);
       expect(rounds.length).toBeLessThanOrEqual(Math.ceil(elapsed / INTERVAL) + 1);

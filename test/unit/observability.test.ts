@@ -19,7 +19,7 @@ describe('the logger', () => {
         authorization: 'Bearer top-secret-1',
         credential: 'cred-secret-2',
         req: { headers: { authorization: 'Basic abc', 'user-agent': 'curl' } },
-        opts: { credential: 'cred-secret-3', model: 'm' },
+        opts: { credential: 'cred-secret-3', requestId: 'req-7' },
         result: {
           h5Link: 'https://h5.example.com/verify?token=tok-secret-4',
           token: 'tok-secret-5',
@@ -32,7 +32,7 @@ describe('the logger', () => {
       authorization: '[Redacted]',
       credential: '[Redacted]',
       req: { headers: { authorization: '[Redacted]', 'user-agent': 'curl' } },
-      opts: { credential: '[Redacted]', model: 'm' },
+      opts: { credential: '[Redacted]', requestId: 'req-7' },
       result: { h5Link: '[Redacted]', token: '[Redacted]' },
     });
     expect(lines[0]).not.toMatch(/secret-\d/);

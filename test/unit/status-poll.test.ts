@@ -45,7 +45,6 @@ async function setup() {
         {
           upstream,
           source: arkStatusSource,
-          model: undefined,
           signal: new AbortController().signal,
           now: clock,
           sleep: sleepUntilAborted,

@@ -1,6 +1,6 @@
 /**
  * The Ark dialect on its own, without a socket: how a port call becomes a request (paths, the
- * `{id}` parameter, `model` in the body or the query) and how an answer is read (success,
+ * `{id}` parameter, the dialect's `model` in the body or the query) and how an answer is read (success,
  * the envelope's error, the answer class the retry rules go by, contract violations).
  */
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { ANSWER_CLASSES } from '../../src/upstream/ark/envelope.js';
 import { DEFAULT_MODEL } from '../../src/upstream/ark/models.js';
 import type { HttpAnswer } from '../../src/upstream/http/dialect.js';
 
-const dialect = createArkDialect({ contract: loadContract(), defaultModel: DEFAULT_MODEL });
+const dialect = createArkDialect({ contract: loadContract(), model: DEFAULT_MODEL });
 const who = { credential: 'sk-dialect-test' };
 const ASSET = {
   ResponseMetadata: { RequestId: 'req-1', Action: 'GetAsset' },
@@ -36,19 +36,21 @@ const failure = (code: string, message = `${code} happened`) => ({
 });
 
 describe('buildRequest', () => {
-  it('puts the id in the path and the default model in the query of a GET', () => {
+  it('puts the id in the path and its model in the query of a GET', () => {
     expect(dialect.buildRequest('getAsset', who, { id: 'a/1 b' })).toEqual({
       method: 'GET',
       path: `/v1/private-avatar/assets/a%2F1%20b?model=${DEFAULT_MODEL}`,
     });
   });
 
-  it('puts the model the call names into the body of a POST, before the fields', () => {
-    const request = dialect.buildRequest(
-      'listAssets',
-      { ...who, model: 'doubao-seedance-2-0-fast-260128' },
-      { body: { PageNumber: 1, PageSize: 10 } },
-    );
+  it('puts the model it was built with into the body of a POST, before the fields', () => {
+    const fast = createArkDialect({
+      contract: loadContract(),
+      model: 'doubao-seedance-2-0-fast-260128',
+    });
+    const request = fast.buildRequest('listAssets', who, {
+      body: { PageNumber: 1, PageSize: 10 },
+    });
     expect(request).toEqual({
       method: 'POST',
       path: '/v1/private-avatar/assets/list',

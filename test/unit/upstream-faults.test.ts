@@ -461,19 +461,19 @@ describe('updates and deletes are idempotent by id', () => {
 });
 
 describe('requests', () => {
-  it('carry the key, and model in the query for GET/DELETE and in the body for POST/PATCH', async () => {
+  it('carry the key, and the client’s model in the query for GET/DELETE and in the body for POST/PATCH', async () => {
     const upstream = await scripted((_call, req, res) =>
       json(res, 200, req.method === 'GET' ? ASSET_OK : req.method === 'POST' ? CREATED : EMPTY),
     );
-    const api = client(`${upstream.url}/gateway/`, {
-      defaultModel: 'doubao-seedance-2-0-fast-260128',
-    });
+    const api = client(`${upstream.url}/gateway/`, { model: 'doubao-seedance-2-0-fast-260128' });
     await api.getAsset(opts, 'asset/with space');
-    await api.deleteAsset({ ...opts, model: 'doubao-seedance-2-0-260128' }, ASSET);
+    await api.deleteAsset(opts, ASSET);
     await api.createGroup(opts, { name: 'n' });
     await api.updateGroup(opts, 'group-1', { description: 'd' });
+    // Built without one, a client sends the default model.
+    await client(`${upstream.url}/gateway/`).deleteAsset(opts, ASSET);
 
-    const [get, del, post, patch] = upstream.seen;
+    const [get, del, post, patch, defaultDel] = upstream.seen;
     expect(get).toMatchObject({
       method: 'GET',
       url: '/gateway/v1/private-avatar/assets/asset%2Fwith%20space?model=doubao-seedance-2-0-fast-260128',
@@ -481,6 +481,10 @@ describe('requests', () => {
     });
     expect(get!.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(del).toMatchObject({
+      method: 'DELETE',
+      url: `/gateway/v1/private-avatar/assets/${ASSET}?model=doubao-seedance-2-0-fast-260128`,
+    });
+    expect(defaultDel).toMatchObject({
       method: 'DELETE',
       url: `/gateway/v1/private-avatar/assets/${ASSET}?model=doubao-seedance-2-0-260128`,
     });

@@ -3,7 +3,6 @@
  * `{id}` path parameter, and the reading of answers (`envelope.ts`). Success bodies are handed
  * to the client whole: the task calls answer `{code, data}`, the newer management calls the
  * Volcengine envelope (`ResponseMetadata`, `Result`), and `client.ts` reads each leniently.
- * apimart has no `model` routing field on these calls: `CallOptions.model` is ignored.
  */
 import type { Dialect } from '../http/dialect.js';
 import { badResponse, isRecord } from '../http/transport-errors.js';

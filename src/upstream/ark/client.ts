@@ -37,7 +37,7 @@ import {
   unescapeLink,
   type Wire,
 } from './mapping.js';
-import { DEFAULT_MODEL } from './models.js';
+import { DEFAULT_MODEL, type ArkModel } from './models.js';
 import type { operations } from './wire.js';
 
 export type { HttpOptions } from '../http/options.js';
@@ -46,10 +46,11 @@ export type { UpstreamLogger, UpstreamMetrics } from '../http/transport.js';
 /** Ark's options; the engine's (`baseUrl`, deadlines, pool, clock, logging) are `HttpOptions`. */
 export interface ArkClientOptions extends HttpOptions {
   /**
-   * The `model` routing field when a call does not name one.
-   * @default 'doubao-seedance-2-0-260128'
+   * The `model` routing field every call sends. The port's `CallOptions` carry no routing: one
+   * client routes every call the same way.
+   * @default DEFAULT_MODEL ('doubao-seedance-2-0-260128')
    */
-  defaultModel?: string;
+  model?: ArkModel;
   /**
    * Client-side pacing per (credential, action), overriding `DEFAULT_RATE_LIMITS`; `null` turns
    * pacing off for an action. Set `CreateAsset` to your plan (3, 120 or 300 per minute).
@@ -85,7 +86,7 @@ export function createArkClient(options: ArkClientOptions): ArkClient {
   const transport = createTransport(
     createArkDialect({
       contract: loadContract(options.contractUrl),
-      defaultModel: options.defaultModel ?? DEFAULT_MODEL,
+      model: options.model ?? DEFAULT_MODEL,
     }),
     options,
     {

@@ -12,14 +12,11 @@ import { answerClassOf, mapHttpError, readEnvelope } from './envelope.js';
 
 export interface ArkDialectOptions {
   contract: Contract;
-  /** The `model` sent when a call does not name one. */
-  defaultModel: string;
+  /** The `model` every call sends. */
+  model: string;
 }
 
-export function createArkDialect({
-  contract,
-  defaultModel,
-}: ArkDialectOptions): Dialect<PortMethod> {
+export function createArkDialect({ contract, model }: ArkDialectOptions): Dialect<PortMethod> {
   // Fail at start-up, not on the first call, if the contract lacks an operation.
   for (const { operationId } of Object.values(ACTIONS)) contract.operation(operationId);
   const operation = (method: PortMethod) => contract.operation(ACTIONS[method].operationId);
@@ -27,9 +24,8 @@ export function createArkDialect({
   return {
     actions: ACTIONS,
 
-    buildRequest(method, opts, request) {
+    buildRequest(method, _opts, request) {
       const op = operation(method);
-      const model = opts.model ?? defaultModel;
       let path = op.path;
       if (request.id !== undefined) path = path.replace('{id}', encodeURIComponent(request.id));
       if (op.method === 'POST' || op.method === 'PATCH') {

@@ -23,7 +23,7 @@ export interface DialectAction {
 export interface CallRequest {
   /** The `{id}` path parameter. */
   id?: string;
-  /** The JSON body, before the dialect adds its own fields (Ark: `model`). */
+  /** The JSON body, before the dialect adds its own fields. */
   body?: object;
 }
 
@@ -32,7 +32,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 /** One request on the wire, below the upstream's base path. */
 export interface HttpRequest {
   method: HttpMethod;
-  /** Path and query string, e.g. `/v1/private-avatar/assets/a-1?model=m`. */
+  /** Path and query string, e.g. `/v1/private-avatar/assets/a-1`. */
   path: string;
   /** Sent as JSON when present. */
   body?: object;
@@ -55,7 +55,7 @@ export type Classified =
 
 export interface Dialect<M extends string = string> {
   readonly actions: Readonly<Record<M, DialectAction>>;
-  /** `opts.model` is Ark's routing field; other dialects ignore it. */
+  /** The request on the wire for one call; the dialect adds what its vendor routes by. */
   buildRequest(method: M, opts: CallOptions, request: CallRequest): HttpRequest;
   /**
    * Reads an answer. Error answers become `UpstreamError`s here, once, with nothing from

@@ -1,7 +1,7 @@
 /**
  * The engine's options, as every dialect's client exposes them (with their defaults), and
- * `createTransport`, which applies them. A dialect adds only its own options (Ark: the default
- * model, rate table, retry overrides and contract) and passes its rules.
+ * `createTransport`, which applies them. A dialect adds only its own options (Ark: its routing,
+ * rate table, retry overrides and contract) and passes its rules.
  */
 import type { Dispatcher } from 'undici';
 import type { Dialect } from './dialect.js';
