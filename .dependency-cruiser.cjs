@@ -41,6 +41,22 @@ module.exports = {
       to: { path: '^src/upstream/(ark|apimart)/' },
     },
     {
+      name: 'dialects-stay-behind-the-factory',
+      comment:
+        "Only upstream/ (its factory, upstream/index.ts), the composition root app.ts and the simulator know a dialect; config reads Ark's model list. Everything else speaks the port, so a third dialect changes nothing outside upstream/.",
+      severity: 'error',
+      from: {
+        path: '^src/',
+        pathNot: [
+          '^src/upstream/',
+          '^src/app\\.ts$',
+          '^src/simulator/',
+          '^src/config/fields\\.ts$',
+        ],
+      },
+      to: { path: '^src/upstream/(ark|apimart)/' },
+    },
+    {
       name: 'port-is-the-bottom',
       comment:
         'upstream/port.ts and upstream/errors.ts are the vocabulary everyone shares; they import nothing of ours.',

@@ -16,7 +16,6 @@ import {
   type StatusWatcher,
   type StopOptions,
 } from '../status/index.js';
-import { arkStatusSource } from '../upstream/ark/status-source.js';
 import { createSharedBudget } from '../upstream/index.js';
 import type { Upstream } from '../upstream/port.js';
 import type { StatusSource } from '../upstream/status-source.js';
@@ -45,10 +44,10 @@ export function createLive(
   deps: {
     upstream: Upstream;
     /**
-     * How the watcher reads statuses from `upstream`: the dialect's status source.
-     * @default arkStatusSource (`statusSourceOf(config.upstreamDialect)` in `app.ts`)
+     * How the watcher reads statuses from `upstream`: the dialect's status source
+     * (`statusSourceOf(config.upstreamDialect)` in `app.ts`).
      */
-    statusSource?: StatusSource;
+    statusSource: StatusSource;
     logger: Logger;
     /** Poll cycles, and the gauges of subscriptions and polled assets (read at each scrape). */
     metrics?: WatcherMetrics;
@@ -72,7 +71,7 @@ export function createLive(
   const { metrics } = deps;
   const watcher: StatusWatcher = createStatusWatcher({
     upstream: deps.upstream,
-    source: deps.statusSource ?? arkStatusSource,
+    source: deps.statusSource,
     intervalMs: config.pollIntervalMs,
     maxWatchedAssets: config.ws.maxWatchedAssets,
     broker,

@@ -38,6 +38,12 @@ const FILES: Record<string, string> = {
   // schema-knows-no-resolvers
   'src/schema/thing.type.ts':
     "import { r } from '../resolvers/thing.resolver.js';\nexport const t = r;\n",
+  // dialects-stay-behind-the-factory
+  'src/subscriptions/live.ts':
+    "import { ark } from '../upstream/ark/dialect.js';\nexport const l = ark;\n",
+  // allowed: the factory and the composition root know the dialects
+  'src/upstream/index.ts': "import { ark } from './ark/dialect.js';\nexport const u = ark;\n",
+  'src/app.ts': "import { ark } from './upstream/ark/dialect.js';\nexport const a = ark;\n",
   // allowed: resolvers use the port, status uses the port
   'src/resolvers/fine.resolver.ts':
     "import type { Id } from '../upstream/port.js';\nexport type X = Id;\n",
@@ -88,16 +94,17 @@ describe('the dependency rules', () => {
       .map((v) => `${v.rule.name}: ${v.from} -> ${v.to.replace(/^.*node_modules\//, '')}`)
       .sort();
 
-    expect(found).toHaveLength(7);
-    expect(found.slice(0, 2)).toEqual([
+    expect(found).toHaveLength(8);
+    expect(found.slice(0, 3)).toEqual([
+      'dialects-stay-behind-the-factory: src/subscriptions/live.ts -> src/upstream/ark/dialect.ts',
       'engine-knows-no-graphql: src/upstream/leaky.ts -> graphql/index.js',
       'http-engine-knows-no-dialect: src/upstream/http/transport.ts -> src/upstream/ark/dialect.ts',
     ]);
     // One cycle, reported once, from either of its two files.
-    expect(found[2]).toMatch(
+    expect(found[3]).toMatch(
       /^no-circular: src\/status\/(poll|tick)\.ts -> src\/status\/(tick|poll)\.ts$/,
     );
-    expect(found.slice(3)).toEqual([
+    expect(found.slice(4)).toEqual([
       'port-is-the-bottom: src/upstream/errors.ts -> src/util/hash.ts',
       'resolvers-know-no-http: src/resolvers/thing.resolver.ts -> http',
       'schema-knows-no-resolvers: src/schema/thing.type.ts -> src/resolvers/thing.resolver.ts',
