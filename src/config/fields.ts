@@ -404,7 +404,7 @@ export const RATE_LIMIT = {
     default: 600,
     min: 0,
     max: 1_000_000,
-    doc: 'requests per client per minute, refilled continuously; `0` turns the limit off',
+    doc: 'requests per client per minute, refilled continuously; `0` turns the rate limit off altogether, the per-address one included',
   }),
   burst: integer({
     env: 'RATE_LIMIT_BURST',

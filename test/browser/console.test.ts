@@ -197,6 +197,9 @@ describe('the console', () => {
     await front.getByRole('button', { name: 'Copy URI of front' }).click();
     await front.getByRole('button', { name: 'Copy URI of front' }).getByText('Copied').waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(uri);
+    // A failed asset offers no URI to copy: it cannot be used.
+    await expect(side.textContent()).resolves.toContain('not usable: the asset failed');
+    expect(await side.getByRole('button', { name: /^Copy URI/ }).count()).toBe(0);
 
     // Rename, then delete (confirmed) an asset.
     await front.getByRole('button', { name: 'Rename asset front' }).click();
