@@ -14,16 +14,19 @@ const children = [
     stdio: 'inherit',
   }),
 ];
+// Each child is told to stop once: a second SIGTERM would kill the gateway before it drained.
+let stopping = false;
+const stopAll = (signal) => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill(signal);
+};
 let running = children.length;
 for (const child of children) {
   child.on('exit', () => {
     if (--running === 0) process.exit(0);
     // One gone means the session is over: stop the other too.
-    for (const other of children) if (other.exitCode === null) other.kill('SIGTERM');
+    stopAll('SIGTERM');
   });
 }
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    for (const child of children) if (child.exitCode === null) child.kill(signal);
-  });
-}
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(signal));

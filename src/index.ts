@@ -40,7 +40,16 @@ async function main(): Promise<void> {
   }
   logger.info({ url: server.url }, `avatar-gateway ready at ${server.url}`);
 
+  let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
+    // A repeated SIGTERM (a supervisor, or `node --watch` passing one on twice) must not cut the
+    // drain short; a second Ctrl-C is a person who wants out now.
+    if (stopping) {
+      if (signal === 'SIGINT') process.exit(130);
+      logger.warn({ signal }, 'already shutting down');
+      return;
+    }
+    stopping = true;
     const { shutdownDelayMs: delayMs, shutdownTimeoutMs: timeoutMs } = config;
     logger.info({ signal, delayMs, timeoutMs }, 'shutting down');
     // Connections still open after the grace period are closed by stop(); this is the backstop.
@@ -59,8 +68,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 }
 
 main().catch((error: unknown) => exitOnStartupFailure(error, ADDRESS));

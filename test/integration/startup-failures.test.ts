@@ -74,6 +74,45 @@ describe('in production', () => {
   });
 });
 
+describe('the gateway, when told to stop', () => {
+  const start = () =>
+    startNode(
+      GATEWAY,
+      { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '1500' },
+      /avatar-gateway ready at (http:\/\/\S+)\/graphql/,
+    );
+  const healthy = (base: string) =>
+    fetch(`${base}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+
+  it('drains once however many SIGTERMs arrive', async () => {
+    const started = await start();
+    const base = started.match[1]!;
+    started.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    started.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Still serving through SHUTDOWN_DELAY_MS: the second signal did not cut it short.
+    expect(await healthy(base)).toBe(true);
+    expect(await started.exited).toBe(0);
+    const { stdout } = started.output();
+    expect(stdout.match(/"msg":"shutting down"/g)).toHaveLength(1);
+    expect(stdout).toContain('"msg":"already shutting down"');
+  });
+
+  it('leaves at once on a second Ctrl-C (SIGINT)', async () => {
+    const started = await start();
+    started.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const at = Date.now();
+    started.child.kill('SIGINT');
+    expect(await started.exited).toBe(130);
+    expect(Date.now() - at).toBeLessThan(1000);
+  });
+});
+
 describe('the gateway, when it cannot start', () => {
   it('names PORT when the port is in use, once, without a stack', async () => {
     const ended = await runNode(GATEWAY, { PORT: busyPort, HOST: '127.0.0.1' });
