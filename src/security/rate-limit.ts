@@ -46,6 +46,12 @@ export interface MemoryRateLimiterOptions extends TokenBucketOptions {
    * @default 10000
    */
   maxKeys?: number;
+  /**
+   * How often (at most) a take first drops the buckets that are full again (clients idle long
+   * enough), oldest first, so that memory goes back down after a burst of new keys.
+   * @default 1000
+   */
+  sweepIntervalMs?: number;
 }
 
 interface MemoryBucket {
@@ -55,11 +61,15 @@ interface MemoryBucket {
   readonly burst: number;
 }
 
-export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): RateLimiter {
+export function createMemoryRateLimiter(
+  options: MemoryRateLimiterOptions,
+): RateLimiter & { /** How many buckets it holds now. */ readonly size: number } {
   const now = options.now ?? Date.now;
   const maxKeys = options.maxKeys ?? 10_000;
   // In order of last use: a `Map` keeps insertion order, and a take re-inserts.
   const buckets = new Map<string, MemoryBucket>();
+  const sweepIntervalMs = options.sweepIntervalMs ?? 1000;
+  let lastSweep = now();
 
   const level = (bucket: MemoryBucket, t: number) =>
     Math.min(bucket.burst, bucket.tokens + Math.max(0, t - bucket.at) * bucket.perMs);
@@ -72,9 +82,22 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions): Rate
     }
   }
 
+  /** Least recently used first: stops at the first bucket still in use, so it costs little. */
+  function sweep(t: number): void {
+    lastSweep = t;
+    for (const [key, bucket] of buckets) {
+      if (level(bucket, t) < bucket.burst) break;
+      buckets.delete(key);
+    }
+  }
+
   return {
+    get size() {
+      return buckets.size;
+    },
     async take(key, sizes = options) {
       const t = now();
+      if (t - lastSweep >= sweepIntervalMs) sweep(t);
       let bucket = buckets.get(key);
       if (bucket === undefined) {
         if (buckets.size >= maxKeys) prune(t);

@@ -47,6 +47,26 @@ describe('the in-memory token bucket', () => {
     await limiter.take('c'); // prunes a and b, which are full again
     expect((await limiter.take('a')).allowed).toBe(true);
   });
+
+  it('lets go of the buckets of a burst of new keys once they are full again', async () => {
+    const clock = { now: 0 };
+    const limiter = createMemoryRateLimiter({
+      perMinute: 600,
+      burst: 10,
+      now: () => clock.now,
+    });
+    for (let i = 0; i < 500; i++) await limiter.take(`invented-${i}`);
+    await limiter.take('regular');
+    clock.now += 500;
+    await limiter.take('regular');
+    expect(limiter.size).toBe(501); // not yet a second since the last sweep
+    clock.now += 600; // every bucket has refilled: the sweep drops them all
+    await limiter.take('regular');
+    expect(limiter.size).toBe(1);
+    // A key seen again after its bucket was dropped starts full, as it would have been.
+    for (let i = 0; i < 10; i++) expect((await limiter.take('invented-0')).allowed).toBe(true);
+    expect((await limiter.take('invented-0')).allowed).toBe(false);
+  });
 });
 
 describe('the Redis token bucket', () => {
