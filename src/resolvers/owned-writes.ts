@@ -69,7 +69,9 @@ async function findUnownedGroup(
 /**
  * Deletes a resource upstream (`remove`), then forgets it in the ledger. One the upstream no longer
  * has (deleted behind the gateway's back) is forgotten too, so it leaves the tenant's pages and
- * `total`; the caller still hears `NOT_FOUND`. The deletion happened either way: a ledger failure
+ * `total`; the caller still hears `NOT_FOUND`. That `NOT_FOUND` proves the resource gone only for
+ * what the caller owns: in pass-through mode it means "not in this key's library", so another
+ * key's resource is never forgotten for it. The deletion happened either way: a ledger failure
  * now only leaves a stale entry (left out of pages, as the resource is gone), so it is logged, not
  * reported.
  */
@@ -89,10 +91,20 @@ export async function deleteOwned(
   try {
     await remove();
   } catch (error) {
-    if (isUpstreamError(error) && error.code === 'NOT_FOUND') await forget();
+    if (isUpstreamError(error) && error.code === 'NOT_FOUND' && (await ownsIt(ctx, kind, id))) {
+      await forget();
+    }
     throw error;
   }
   await forget();
+}
+
+/** Whether the caller's tenant is the resource's recorded owner (checked already when isolated). */
+async function ownsIt(ctx: GatewayContext, kind: ResourceKind, id: string): Promise<boolean> {
+  const { ledger, isolated, tenant } = ctx.tenancy;
+  if (!ledger) return false;
+  if (isolated) return true;
+  return (await ledger.ownerOf(kind, id).catch(() => null)) === tenant;
 }
 
 /** A stored answer's timestamps come back from JSON as strings: make them dates again. */

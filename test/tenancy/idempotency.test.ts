@@ -1,7 +1,8 @@
 /**
  * Idempotent `addAssets` in process (pass-through mode, where every key is its own tenant and the
  * ledger still records), on SQLite and PostgreSQL: an upload whose outcome was unknown is looked
- * for before a retry sends anything, and is never sent twice.
+ * for before a retry sends anything, and is never sent twice. Also here, for its pass-through
+ * harness: a delete that another key's library answers NOT_FOUND forgets nobody's record.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/index.js';
@@ -98,6 +99,24 @@ describe.each(['sqlite', 'postgres'] as const)('idempotent addAssets (%s)', (sto
     // Recorded for the caller's tenant (the hash of its key), though pass-through does not filter.
     const id = first.data!.addAssets.assets[0].id;
     expect(await ledger.ownerOf('asset', id)).toBe(`key:${secretHash('key-a')}`);
+  });
+
+  it("never forgets another key's group for a delete that key cannot see (pass-through)", async () => {
+    await start();
+    const owner = `key:${secretHash('key-a')}`;
+    expect(await ledger.ownerOf('group', groupId)).toBe(owner);
+    const answer = await api.exec(
+      'mutation ($id: ID!) { deleteGroup(id: $id) }',
+      { id: groupId },
+      'key-b',
+    );
+    expect(answer.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await ledger.ownerOf('group', groupId)).toBe(owner);
+    // Its owner's delete of a group gone upstream forgets it.
+    await api.state.deleteGroup({ credential: 'key-a' }, groupId);
+    const own = await api.exec('mutation ($id: ID!) { deleteGroup(id: $id) }', { id: groupId });
+    expect(own.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await ledger.ownerOf('group', groupId)).toBeNull();
   });
 
   it('refuses the same key with other input', async () => {
