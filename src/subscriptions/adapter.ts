@@ -27,6 +27,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { CloseCode, handleProtocols, type Server as ProtocolServer } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { sampledWarn } from '../util/log-sampler.js';
 
 export const INTERNAL_ERROR_REASON = 'Internal server error';
 
@@ -98,6 +99,7 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
   const closeTimeoutMs = options.closeTimeoutMs ?? 1000;
   const clientAddress = options.clientAddress ?? addressOf;
   const perAddress = new Map<string, number>();
+  const warnFull = sampledWarn(log, 'refused a WebSocket: the server is full');
   const wss = new WebSocketServer({
     server: options.httpServer,
     path: options.path,
@@ -110,7 +112,7 @@ export function serveWebSocket<E>(options: WebSocketAdapterOptions<E>): WebSocke
         log.debug({ origin: req.headers.origin }, 'refused a WebSocket: origin not allowed');
         accept(false, 403, 'Origin not allowed');
       } else if (wss.clients.size >= maxConnections) {
-        log.warn({ max: maxConnections }, 'refused a WebSocket: the server is full');
+        warnFull({ max: maxConnections });
         accept(false, 503, 'Too many connections', { 'retry-after': '10' });
       } else if ((perAddress.get(clientAddress(req)) ?? 0) >= maxConnectionsPerIp) {
         log.debug('refused a WebSocket: too many from one address');

@@ -59,6 +59,7 @@ import type { ClientRate } from '../security/client-rate.js';
 import { createDocumentAnalyzer, type DocumentAnalyzer } from '../security/documents.js';
 import { addressOf, INTERNAL_ERROR_REASON, serveWebSocket } from './adapter.js';
 import { prepare } from './operation.js';
+import { sampledWarn } from '../util/log-sampler.js';
 
 export type GrantedAccess = Extract<AccessResult, { ok: true }>;
 
@@ -150,6 +151,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
   const { schema, limits, queryLimits } = options;
   const documents = options.documents ?? createDocumentAnalyzer(schema, queryLimits);
   const log = options.logger.child({ component: 'ws' });
+  const warnFull = sampledWarn(log, 'refused a subscription: the server is full');
   const connections = new Set<Connection>();
   const clientAddress = options.clientAddress ?? addressOf;
   /** Operations registered over all sockets (`maxSubscriptions`). */
@@ -200,7 +202,7 @@ export function attachSubscriptions(options: SubscriptionServerOptions): Subscri
         }
         if (running >= limits.maxSubscriptions) {
           options.metrics?.countRequest('unknown');
-          log.warn({ max: limits.maxSubscriptions }, 'refused a subscription: the server is full');
+          warnFull({ max: limits.maxSubscriptions });
           return [new TooManySubscriptionsError(limits.maxSubscriptions, 'server')];
         }
         if (connection.access === null) throw new Error('subscribe on an unauthenticated socket');
