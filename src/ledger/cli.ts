@@ -33,6 +33,9 @@ Commands:
       Prints the previous owner, if any.
   export [--tenant T] [--kind group|asset] [--out FILE]
       Every owned resource as JSON lines, to FILE or standard output.
+  forget <id> --kind group|asset
+      Drops a resource deleted upstream behind the gateway's back from its owner's lists and
+      total (forgetting a group forgets its assets). Prints who owned it.
 
 Options:
   -h, --help   Show this help.
@@ -162,6 +165,22 @@ function commandFor(
           previous === null
             ? `${kind} ${id} assigned to ${tenant} (it belonged to nobody)\n`
             : `${kind} ${id} assigned to ${tenant} (it belonged to ${previous})\n`,
+        );
+      };
+    }
+    case 'forget': {
+      const [id, ...extra] = args;
+      if (!id) throw new UsageError('forget needs <id>.');
+      noExtra(extra);
+      if (values.kind === undefined) throw new UsageError('forget needs --kind group|asset.');
+      const kind = oneOf(values.kind, KINDS, '--kind');
+      return async (ledger) => {
+        const owner = await ledger.ownerOf(kind, id);
+        await ledger.forget(kind, id);
+        io.stdout.write(
+          owner === null
+            ? `${kind} ${id} was not in the ledger\n`
+            : `${kind} ${id} forgotten (it belonged to ${owner})\n`,
         );
       };
     }

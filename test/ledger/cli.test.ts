@@ -106,6 +106,8 @@ describe('npm run ledger', () => {
       ['assign', 'g1'],
       ['assign', 'g1', 't'],
       ['list', '--kind', 'x'],
+      ['forget'],
+      ['forget', 'g1'],
     ]) {
       const { code, stderr } = await ledgerCli(args, { LEDGER_PATH: path });
       expect({ args, code }).toEqual({ args, code: 2 });
@@ -173,6 +175,20 @@ describe('npm run ledger', () => {
     ]);
     const toStdout = await ledgerCli(['export', '--tenant', 'alice'], env);
     expect(toStdout.stdout.trim().split('\n')).toHaveLength(1);
+
+    // A group deleted upstream behind the gateway's back: forgotten with its assets.
+    const forgot = await ledgerCli(['forget', 'g-alice', '--kind', 'group'], env);
+    expect(forgot).toMatchObject({
+      code: 0,
+      stdout: 'group g-alice forgotten (it belonged to alice)\n',
+    });
+    const left = await ledgerCli(['list'], env);
+    expect(left.stdout).not.toContain('g-alice');
+    expect(left.stdout).not.toContain('a-1');
+    expect(left.stdout).toContain('g-upstream');
+    expect((await ledgerCli(['forget', 'g-alice', '--kind', 'group'], env)).stdout).toBe(
+      'group g-alice was not in the ledger\n',
+    );
   });
 
   it('says which variable to fix when PostgreSQL cannot be reached', async () => {
