@@ -12,12 +12,10 @@ export * from './ledger.js';
 export { LedgerConfigError, LedgerUnavailableError, isLedgerUnavailable } from './errors.js';
 export { beginIdempotentWaiting, hashInput, type AwaitBeginOptions } from './idempotency.js';
 export type { LedgerTiming } from './store.js';
+export { IN_MEMORY_LEDGER } from './sqlite.js';
 
 /** Where the SQLite ledger lives when `LEDGER_PATH` is unset (relative to the working directory). */
 export const DEFAULT_LEDGER_PATH = './data/avatar-gateway.sqlite';
-
-/** A SQLite ledger that lives as long as the process (SQLite's own name for it). */
-export const IN_MEMORY_LEDGER = ':memory:';
 
 export interface OpenLedgerOptions extends LedgerTiming {
   /**

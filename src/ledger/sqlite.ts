@@ -25,13 +25,16 @@ export interface SqliteLedgerOptions extends LedgerTiming {
   busyTimeoutMs?: number;
 }
 
+/** A SQLite ledger that lives as long as the process (SQLite's own name for it). */
+export const IN_MEMORY_LEDGER = ':memory:';
+
 /**
  * Opens (creating when needed) the ledger file and brings its schema up to date.
  * @throws LedgerConfigError naming `LEDGER_PATH` when the file or its directory cannot be
  *   written (read-only file, unwritable directory, full disk, not a database).
  */
 export async function openSqliteLedger(options: SqliteLedgerOptions): Promise<Ledger> {
-  const inMemory = options.path === ':memory:';
+  const inMemory = options.path === IN_MEMORY_LEDGER;
   const path = inMemory ? options.path : resolve(options.path);
   const refuse = (what: string, error: unknown) =>
     new LedgerConfigError(`LEDGER_PATH: ${what} (${path}): ${sqliteMessage(error)}`, {
